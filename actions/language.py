@@ -1,0 +1,78 @@
+"""Keeps the ``language`` slot right after every user message, and confirms explicit switches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import locale_of, send
+from bot.langid.explicit import explicit_language
+from bot.langid.policy import LanguageEvidence, decide_language
+from bot.langid.ui import ui_language_from_metadata
+from bot.locales import supported_languages
+from bot.replies import ask_language_reply, language_changed_reply
+
+
+def latest_user_metadata(tracker: Tracker) -> dict[str, Any]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("metadata") or {}
+    return {}
+
+
+def language_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """SlotSet events for ``language`` and ``ui_language`` after the latest user message."""
+    parse = tracker.latest_message or {}
+    info = parse.get("language") or {}
+    # Button payloads ("/topic") skip language detection: take the UI language from the event.
+    ui_language = info.get("ui_language") or ui_language_from_metadata(
+        latest_user_metadata(tracker), supported_languages()
+    )
+    evidence = LanguageEvidence(
+        detected=info.get("language"),
+        reliable=bool(info.get("reliable")),
+        unsupported=info.get("unsupported"),
+        explicit=explicit_language(parse),
+        ui_language=ui_language,
+    )
+    current = tracker.get_slot("language")
+    previous_ui = tracker.get_slot("ui_language")
+    decision = decide_language(current, evidence, previous_ui, supported_languages())
+    events = []
+    if decision.language and decision.language != current:
+        events.append(SlotSet("language", decision.language))
+    if evidence.ui_language and evidence.ui_language != previous_ui:
+        events.append(SlotSet("ui_language", evidence.ui_language))
+    return events
+
+
+class ActionTrackLanguage(Action):
+    """Custom slot mapping of ``language``: Rasa runs it after every user message."""
+
+    def name(self) -> str:
+        return "action_track_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return language_events(tracker)
+
+
+class ActionChangeLanguage(Action):
+    """Confirms a switch in the new language, or asks which language when none was named."""
+
+    def name(self) -> str:
+        return "action_change_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        locale = locale_of(tracker)
+        if explicit_language(tracker.latest_message or {}):
+            send(dispatcher, language_changed_reply(locale))
+        else:
+            send(dispatcher, ask_language_reply(locale))
+        return []

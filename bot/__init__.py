@@ -1,0 +1,1 @@
+"""Kotobot: shared code of the Rasa assistant and its action server."""

@@ -1,0 +1,97 @@
+"""Per-message language detection: which supported language, how sure, or clearly another one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.langid.backends import Backend, make_backend
+from bot.langid.text import foreign_script, language_words
+
+# Languages we do not speak but people in Finland often write: detected only to tell the user,
+# politely, which languages we do speak. Kept separate from the main detector so that they can
+# never lower its accuracy on the supported languages.
+OTHER_LANGUAGES = (
+    "de", "it", "pt", "nl", "pl", "ro", "hu", "cs", "sk", "hr", "sq", "vi", "id", "tl", "sw",
+    "da", "nb", "lv", "lt", "bg", "az", "yo",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str | None
+    confidence: float
+    reliable: bool
+    words: int
+    unsupported: str | None = None
+    scores: list[tuple[str, float]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["confidence"] = round(self.confidence, 4)
+        data["scores"] = [[code, round(p, 4)] for code, p in self.scores[:3]]
+        return data
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    backend: str = "lingua"
+    # A running conversation switches language only on this much evidence; shorter or less
+    # certain messages ("ok", "kiitos", "1", an emoji, a Finnish term) keep the current language.
+    min_words: int = 2
+    min_confidence: float = 0.5
+    # "This is not one of our languages" needs a longer message and a clear verdict.
+    unsupported_min_words: int = 4
+    unsupported_min_confidence: float = 0.9
+    # ... and the supported-language detector must itself be unsure.
+    unsupported_max_supported_confidence: float = 0.95
+
+
+class LanguageDetector:
+    """Detects the language of one message among the supported languages, deterministically."""
+
+    def __init__(self, languages: Sequence[str], settings: DetectorSettings | None = None) -> None:
+        self.languages = tuple(languages)
+        self.settings = settings or DetectorSettings()
+        self._backend: Backend = make_backend(self.settings.backend, self.languages)
+        self._wide: Backend | None = None
+
+    def _wide_backend(self) -> Backend:
+        if self._wide is None:
+            self._wide = make_backend("lingua", self.languages + OTHER_LANGUAGES, low_accuracy=True)
+        return self._wide
+
+    def warm_up(self) -> None:
+        """Load every model now, so that no message pays for it."""
+        self._wide_backend()
+        self.detect("warm up the language models")
+
+    def detect(self, text: str) -> Detection:
+        settings = self.settings
+        words = language_words(text)
+        script = foreign_script(text)
+        if script:
+            return Detection(None, 0.0, False, len(words), unsupported=script)
+        evidence = " ".join(words) if words else text
+        scores = self._backend.scores(evidence)
+        if not scores:
+            return Detection(None, 0.0, False, len(words))
+        language, confidence = scores[0]
+        reliable = len(words) >= settings.min_words and confidence >= settings.min_confidence
+        unsupported = None
+        if len(words) >= settings.unsupported_min_words:
+            if confidence < settings.unsupported_max_supported_confidence:
+                unsupported = self._other_language(evidence)
+            if unsupported:
+                reliable = False
+        return Detection(language, confidence, reliable, len(words), unsupported, scores)
+
+    def _other_language(self, text: str) -> str | None:
+        wide = self._wide_backend().scores(text)
+        if not wide:
+            return None
+        code, confidence = wide[0]
+        if code in self.languages or confidence < self.settings.unsupported_min_confidence:
+            return None
+        return code

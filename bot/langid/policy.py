@@ -1,0 +1,55 @@
+"""Keep or switch the conversation's language after a user message.
+
+Pure function of what the conversation knows, so that the rules are easy to test and to read:
+1. an explicit request (a language name, a language button, /change_language) switches;
+2. a new UI language from the channel (widget language picker) switches;
+3. on the first turn, a reliable text decides, else the UI language, else the best guess;
+4. later, only a reliable message in another supported language switches; short or uncertain
+   messages ("ok", "kiitos", "1", an emoji) and messages in unsupported languages keep it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LanguageEvidence:
+    detected: str | None = None
+    reliable: bool = False
+    unsupported: str | None = None
+    explicit: str | None = None
+    ui_language: str | None = None
+
+
+@dataclass(frozen=True)
+class LanguageDecision:
+    language: str | None
+    reason: str  # explicit | ui | text | first_turn_ui | first_turn_guess | keep
+
+
+def decide_language(
+    current: str | None,
+    evidence: LanguageEvidence,
+    previous_ui_language: str | None,
+    supported: tuple[str, ...],
+) -> LanguageDecision:
+    def ok(code: str | None) -> bool:
+        return code is not None and code in supported
+
+    if ok(evidence.explicit):
+        return LanguageDecision(evidence.explicit, "explicit")
+    ui_changed = ok(evidence.ui_language) and evidence.ui_language != previous_ui_language
+    if current is not None and ui_changed and previous_ui_language is not None:
+        return LanguageDecision(evidence.ui_language, "ui")
+    if current is None:
+        if evidence.reliable and ok(evidence.detected):
+            return LanguageDecision(evidence.detected, "text")
+        if ok(evidence.ui_language):
+            return LanguageDecision(evidence.ui_language, "first_turn_ui")
+        if ok(evidence.detected) and not evidence.unsupported:
+            return LanguageDecision(evidence.detected, "first_turn_guess")
+        return LanguageDecision(None, "keep")
+    if evidence.reliable and ok(evidence.detected) and not evidence.unsupported:
+        return LanguageDecision(evidence.detected, "text")
+    return LanguageDecision(current, "keep")

@@ -1,0 +1,96 @@
+"""Text clean-up before language detection: keep the words that say something about the language."""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+
+import regex
+
+from bot.paths import data_path
+
+_URL_OR_HANDLE = regex.compile(r"(https?://\S+|www\.\S+|\S+@\S+|[@#]\w+)", regex.IGNORECASE)
+_WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’-]*")
+_LATIN = regex.compile(r"^[\p{Latin}\p{M}'’-]+$")
+_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
+
+# Scripts none of the supported languages is written in: a message mostly in one of these is
+# certainly in a language we do not speak (Tigrinya and Amharic: Ethiopic; Hindi: Devanagari ...).
+FOREIGN_SCRIPTS = {
+    "Ethiopic": "ti",
+    "Devanagari": "hi",
+    "Bengali": "bn",
+    "Gurmukhi": "pa",
+    "Tamil": "ta",
+    "Telugu": "te",
+    "Thai": "th",
+    "Hangul": "ko",
+    "Hiragana": "ja",
+    "Katakana": "ja",
+    "Hebrew": "he",
+    "Greek": "el",
+    "Georgian": "ka",
+    "Armenian": "hy",
+    "Khmer": "km",
+    "Myanmar": "my",
+    "Sinhala": "si",
+    "Tibetan": "bo",
+}
+_FOREIGN = regex.compile("|".join(rf"\p{{{script}}}" for script in FOREIGN_SCRIPTS))
+
+
+@functools.lru_cache(maxsize=1)
+def neutral_words() -> frozenset[str]:
+    """Words that say nothing about the writer's language (see ``neutral_words.txt``)."""
+    path = data_path("bot", "langid", "neutral_words.txt")
+    words = (line.split("#", 1)[0].strip().lower() for line in path.read_text("utf-8").splitlines())
+    return frozenset(word for word in words if word)
+
+
+def _is_neutral(word: str, neutral: frozenset[str]) -> bool:
+    """Neutral words match whole, or as a prefix of an inflected form (kotoutumissuunnitelman)."""
+    if word in neutral:
+        return True
+    return any(len(stem) >= 5 and word.startswith(stem) for stem in neutral)
+
+
+def language_words(text: str) -> list[str]:
+    """The words that count as evidence of a language: no links, numbers, emoji or loan terms."""
+    text = unicodedata.normalize("NFC", _URL_OR_HANDLE.sub(" ", text)).lower()
+    neutral = neutral_words()
+    for phrase in (entry for entry in neutral if " " in entry):
+        text = text.replace(phrase, " ")
+    if _CJK.search(text):
+        # Chinese has no spaces: every run of Han characters is evidence, counted as one word per
+        # two characters so that a four-character question weighs like a two-word one.
+        words = []
+        for match in _WORD.finditer(text):
+            word = match.group()
+            if _CJK.search(word):
+                words.extend(word[i : i + 2] for i in range(0, len(word), 2))
+            else:
+                words.append(word)
+    else:
+        words = _WORD.findall(text)
+    words = [word for word in words if not _is_neutral(word, neutral)]
+    non_latin = [word for word in words if not _LATIN.match(word)]
+    # Mixed scripts: the Latin words are Finnish terms or names inside an Arabic, Cyrillic,
+    # Persian or Chinese message ("как записаться на suomen kielen kurssi").
+    return non_latin if non_latin else words
+
+
+def foreign_script(text: str) -> str | None:
+    """ISO code of an unsupported script's language when most letters are in such a script."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return None
+    foreign = [ch for ch in letters if _FOREIGN.match(ch)]
+    if len(foreign) * 2 <= len(letters):
+        return None
+    counts: dict[str, int] = {}
+    for ch in foreign:
+        for script, code in FOREIGN_SCRIPTS.items():
+            if regex.match(rf"\p{{{script}}}", ch):
+                counts[code] = counts.get(code, 0) + 1
+                break
+    return max(counts, key=counts.__getitem__)

@@ -1,0 +1,17 @@
+"""The UI language a channel sends as metadata: REST ``metadata``, widget ``customData``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+def ui_language_from_metadata(metadata: Any, supported: Iterable[str]) -> str | None:
+    """``{"language": "xx"}`` (or "xx-YY"), if it is a language we support."""
+    if not isinstance(metadata, dict):
+        return None
+    value = metadata.get("language")
+    if not isinstance(value, str):
+        return None
+    code = value.strip().lower()[:2]
+    return code if code in set(supported) else None

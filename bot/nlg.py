@@ -1,0 +1,40 @@
+"""Rasa natural-language generator that speaks the conversation's language.
+
+Configured in endpoints.yml (``nlg: type: bot.nlg.LocaleNaturalLanguageGenerator``): a response
+``utter_<key>`` is the text ``<key>`` of ``locales/<language>.yml``, chosen by the ``language``
+slot, in process (no HTTP round trip). Replies that need data or buttons are custom actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.nlg.generator import NaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.locales import FALLBACK_LANGUAGE, get_locale
+
+UTTER_PREFIX = "utter_"
+
+
+class LocaleNaturalLanguageGenerator(NaturalLanguageGenerator):
+    def __init__(
+        self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None
+    ) -> None:
+        self.domain = domain
+
+    async def generate(
+        self,
+        utter_action: str,
+        tracker: DialogueStateTracker,
+        output_channel: str,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
+        language = tracker.get_slot("language") or FALLBACK_LANGUAGE
+        key = utter_action.removeprefix(UTTER_PREFIX)
+        locale = get_locale(language)
+        if key not in locale.texts and key not in get_locale(FALLBACK_LANGUAGE).texts:
+            return None
+        return {"text": locale.text(key)}

@@ -1,0 +1,93 @@
+"""Builds the assistant's replies (text and buttons) in the user's language.
+
+Shared by the locale NLG (in the Rasa server) and the custom actions (in the action server), so
+that a reply looks the same whichever side sends it. Texts come from ``locales/<code>.yml``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from bot.content.model import TopicContent
+from bot.locales import Locale, all_locales, get_locale
+from bot.taxonomy import taxonomy
+
+Reply = dict[str, Any]
+
+# Languages of the reply to a message in a language we do not speak (as the issue asks).
+UNSUPPORTED_REPLY_LANGUAGES = ("en", "fi")
+
+
+def topic_button(locale: Locale, topic: str) -> dict[str, str]:
+    return {"title": locale.topic_label(topic), "payload": f"/{topic}"}
+
+
+def language_buttons() -> list[dict[str, str]]:
+    """One button per supported language, labelled with its own name."""
+    return [
+        {
+            "title": locale.name,
+            "payload": "/change_language" + json.dumps({"language": locale.code}),
+        }
+        for locale in all_locales()
+    ]
+
+
+def text_reply(locale: Locale, key: str, **values: Any) -> Reply:
+    return {"text": locale.text(key, **values)}
+
+
+def help_reply(locale: Locale) -> Reply:
+    buttons = [topic_button(locale, topic) for topic in taxonomy().topic_ids]
+    return {"text": locale.text("help"), "buttons": buttons}
+
+
+def fallback_reply(locale: Locale, suggested_topics: Iterable[str]) -> list[Reply]:
+    replies = [text_reply(locale, "fallback")]
+    buttons = [topic_button(locale, topic) for topic in suggested_topics]
+    if buttons:
+        replies.append({"text": locale.text("fallback_suggestions"), "buttons": buttons})
+    return replies
+
+
+def unsupported_language_reply() -> Reply:
+    text = "\n\n".join(
+        get_locale(code).text("unsupported_language") for code in UNSUPPORTED_REPLY_LANGUAGES
+    )
+    return {"text": text, "buttons": language_buttons()}
+
+
+def ask_language_reply(locale: Locale) -> Reply:
+    return {"text": locale.text("ask_language"), "buttons": language_buttons()}
+
+
+def language_changed_reply(locale: Locale) -> Reply:
+    return text_reply(locale, "language_changed", language_name=locale.name)
+
+
+def topic_answer(locale: Locale, content: TopicContent) -> Reply:
+    """The answer card: short answer, steps, official links (with a note when not in the user's
+    language), last-reviewed date, related topics as buttons."""
+    lines = [f"**{content.title}**", "", content.answer]
+    if content.steps:
+        lines.append("")
+        lines.extend(f"{number}. {step}" for number, step in enumerate(content.steps, 1))
+    lines += ["", locale.text("topic_intro")]
+    for link in content.links():
+        lines.append(f"- {link.title}: {link.url}")
+        if link.language != locale.code:
+            lines.append(
+                "  "
+                + locale.text(
+                    "page_not_in_language",
+                    title=link.title,
+                    language_name=locale.name,
+                    page_language=get_locale(link.language).name,
+                )
+            )
+    if content.reviewed:
+        lines += ["", f"{content.publisher} · {content.reviewed}"]
+    buttons = [topic_button(locale, topic) for topic in content.related]
+    return {"text": "\n".join(lines), "buttons": buttons}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Starts the action server (5055), the Rasa server (5005: REST + socket.io) and the web page (8080).
+# Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
+BIN=.venv/bin
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+"$BIN/rasa" run actions --actions actions --port "${ACTIONS_PORT:-5055}" &
+pids+=($!)
+"$BIN/rasa" run --model models/kotobot.tar.gz --port "${RASA_PORT:-5005}" \
+  --credentials credentials.yml --endpoints endpoints.yml \
+  --cors ${KOTOBOT_CORS_ORIGINS:-http://localhost:8080 http://127.0.0.1:8080} &
+pids+=($!)
+"$BIN/python" -m http.server "${WEB_PORT:-8080}" --bind 127.0.0.1 --directory web &
+pids+=($!)
+echo "Kotobot: web page http://localhost:${WEB_PORT:-8080}/  REST http://localhost:${RASA_PORT:-5005}/webhooks/rest/webhook"
+wait -n

@@ -1,0 +1,117 @@
+"""Custom actions run on JSON tracker fixtures: assert on events and dispatched messages."""
+
+import re
+
+from actions.fallback import ActionFallbackSuggestions
+from actions.help import ActionShowHelp
+from actions.language import ActionChangeLanguage, ActionTrackLanguage
+from actions.topics import ActionAnswerTopic
+from bot.locales import get_locale
+from bot.taxonomy import taxonomy
+from tests.conftest import load_tracker_state, run_action
+
+
+def slot_events(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def test_first_message_sets_the_detected_language():
+    events, messages = run_action(ActionTrackLanguage(), load_tracker_state("first_message_arabic"))
+    assert slot_events(events) == {"language": "ar"}
+    assert messages == []
+
+
+def test_short_message_keeps_the_conversation_language():
+    events, _ = run_action(
+        ActionTrackLanguage(), load_tracker_state("finnish_conversation_says_ok")
+    )
+    assert slot_events(events) == {}
+
+
+def test_button_takes_the_ui_language_from_channel_metadata():
+    events, _ = run_action(ActionTrackLanguage(), load_tracker_state("button_with_ui_language"))
+    assert slot_events(events) == {"language": "so", "ui_language": "so"}
+
+
+def test_explicit_request_switches_and_is_confirmed_in_the_new_language():
+    state = load_tracker_state("finnish_conversation_says_ok")
+    state["latest_message"].update(
+        text="in English please",
+        intent={"name": "change_language", "confidence": 0.99},
+        entities=[{"entity": "language", "value": "en", "start": 3, "end": 10}],
+    )
+    events, _ = run_action(ActionTrackLanguage(), state)
+    assert slot_events(events) == {"language": "en"}
+    state["slots"]["language"] = "en"
+    _, messages = run_action(ActionChangeLanguage(), state)
+    assert messages[0]["text"] == get_locale("en").text("language_changed", language_name="English")
+
+
+def test_change_language_without_a_language_asks_with_buttons():
+    state = load_tracker_state(
+        "finnish_conversation_says_ok",
+        latest_message={
+            "text": "vaihda kieli",
+            "intent": {"name": "change_language"},
+            "entities": [],
+        },
+    )
+    _, messages = run_action(ActionChangeLanguage(), state)
+    assert messages[0]["text"] == get_locale("fi").text("ask_language")
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert len(payloads) == len(taxonomy().languages)
+    assert '/change_language{"language": "ar"}' in payloads
+
+
+def test_topic_answer_is_in_the_users_language_with_an_official_https_link():
+    state = load_tracker_state("first_message_arabic", slots={"language": "ar"})
+    events, messages = run_action(ActionAnswerTopic(), state)
+    assert slot_events(events) == {"last_topic": "integration_plan"}
+    text = messages[0]["text"]
+    assert re.search(r"[\u0600-\u06FF]{3}", text), "answer should be in Arabic script"
+    assert re.search(r"https://(www\.)?(kotoutuminen|infofinland|migri)\.fi/", text)
+    assert {b["payload"] for b in messages[0]["buttons"]} <= {f"/{t}" for t in taxonomy().topic_ids}
+
+
+def test_link_not_in_users_language_is_announced():
+    state = load_tracker_state(
+        "first_message_arabic",
+        slots={"language": "ar"},
+        latest_message={"text": "/asylum", "intent": {"name": "asylum"}, "entities": []},
+    )
+    _, messages = run_action(ActionAnswerTopic(), state)
+    note = get_locale("ar").text(
+        "page_not_in_language", title="", language_name="", page_language=""
+    )
+    first_words = note.split("{")[0].split()[0]
+    assert first_words in messages[0]["text"]
+
+
+def test_help_lists_every_topic_as_a_button():
+    _, messages = run_action(ActionShowHelp(), load_tracker_state("finnish_conversation_says_ok"))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == [f"/{t}" for t in taxonomy().topic_ids]
+    assert messages[0]["buttons"][0]["title"] == get_locale("fi").topic_label(
+        taxonomy().topic_ids[0]
+    )
+
+
+def test_fallback_offers_the_likeliest_topics():
+    state = load_tracker_state("first_message_arabic", slots={"language": "ar"})
+    state["latest_message"]["intent"] = {"name": "nlu_fallback", "confidence": 0.25}
+    _, messages = run_action(ActionFallbackSuggestions(), state)
+    assert messages[0]["text"] == get_locale("ar").text("fallback")
+    assert [b["payload"] for b in messages[1]["buttons"]] == [
+        "/integration_plan",
+        "/initial_assessment",
+    ]
+
+
+def test_unsupported_language_gets_english_and_finnish_with_language_buttons():
+    _, messages = run_action(ActionFallbackSuggestions(), load_tracker_state("german_message"))
+    text = messages[0]["text"]
+    assert get_locale("en").text("unsupported_language") in text
+    assert get_locale("fi").text("unsupported_language") in text
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert "العربية" in titles or get_locale("ar").name in titles
+    assert len(titles) == len(taxonomy().languages)

@@ -1,0 +1,106 @@
+"""End to end: the real Rasa server and action server, talked to over REST."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot.locales import get_locale
+from bot.taxonomy import taxonomy
+
+pytestmark = pytest.mark.e2e
+LANGID_DEV = Path(__file__).resolve().parents[2] / "shared" / "langid-dev"
+HTTPS_OFFICIAL = re.compile(r"https://(www\.)?(kotoutuminen|infofinland|migri|tem|intermin)\.fi/")
+
+
+def new_sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:12]}"
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(reply.get("text", "") for reply in replies)
+
+
+@pytest.mark.parametrize(
+    "greeting, language",
+    [("hei, mitä kuuluu?", "fi"), ("hej hej, god morgon", "sv"), ("مرحبا كيف حالك", "ar"),
+     ("привет, добрый день", "ru"), ("你好，早上好", "zh")],
+)  # fmt: skip
+def test_greeting_is_answered_in_the_users_language(bot, greeting, language):
+    sender = new_sender()
+    replies = bot.say(sender, greeting)
+    assert bot.slot(sender, "language") == language
+    assert replies, "the bot must answer"
+    greet_variants = get_locale(language).texts["greet"]
+    variants = greet_variants if isinstance(greet_variants, list) else [greet_variants]
+    assert texts(replies) in variants
+
+
+def test_topic_question_gets_an_answer_with_an_official_link(bot):
+    sender = new_sender()
+    replies = bot.say(sender, "miten saan kotoutumissuunnitelman")
+    assert bot.slot(sender, "language") == "fi"
+    assert bot.slot(sender, "last_topic") == "integration_plan"
+    assert HTTPS_OFFICIAL.search(texts(replies))
+
+
+def test_switching_language_mid_conversation_keeps_the_conversation(bot):
+    sender = new_sender()
+    bot.say(sender, "miten haen oleskelulupaa")
+    assert bot.slot(sender, "language") == "fi"
+    replies = bot.say(sender, "in English please")
+    assert bot.slot(sender, "language") == "en"
+    assert texts(replies) == get_locale("en").text("language_changed", language_name="English")
+    bot.say(sender, "ok")
+    assert bot.slot(sender, "language") == "en", "a short message keeps the language"
+    bot.say(sender, "как получить гражданство Финляндии")
+    assert bot.slot(sender, "language") == "ru", "a clear message in another language switches"
+    assert bot.slot(sender, "last_topic") in taxonomy().topic_ids
+
+
+def test_ui_language_decides_an_uncertain_first_turn(bot):
+    sender = new_sender()
+    bot.say(sender, "Kela", metadata={"language": "uk"})
+    assert bot.slot(sender, "language") == "uk"
+
+
+def test_topic_payload_with_ui_language_is_answered_in_that_language(bot):
+    sender = new_sender()
+    replies = bot.say(sender, "/citizenship", metadata={"language": "fr"})
+    assert bot.slot(sender, "language") == "fr"
+    body = texts(replies)
+    assert HTTPS_OFFICIAL.search(body)
+    assert get_locale("fr").text("topic_intro") in body
+
+
+def test_unsupported_language_lists_our_languages(bot):
+    sender = new_sender()
+    replies = bot.say(sender, "Ich möchte wissen, wie ich eine Aufenthaltserlaubnis bekomme")
+    assert get_locale("en").text("unsupported_language") in texts(replies)
+    buttons = [b["title"] for r in replies for b in r.get("buttons", [])]
+    assert len(buttons) == len(taxonomy().languages)
+
+
+def test_gibberish_falls_back_politely(bot):
+    sender = new_sender()
+    bot.say(sender, "hola buenos dias")
+    replies = bot.say(sender, "qwrtzp xvbnm kkkk")
+    assert replies and all("Traceback" not in r.get("text", "") for r in replies)
+    assert bot.slot(sender, "language") == "es"
+
+
+@pytest.mark.skipif(not LANGID_DEV.is_dir(), reason="../shared/langid-dev not available")
+def test_two_word_first_messages_set_the_right_language(bot):
+    """A sample of the benchmark (make bench runs all 250 per language)."""
+    correct = total = 0
+    for language in taxonomy().languages:
+        lines = (LANGID_DEV / "word-pairs" / f"{language}.txt").read_text("utf-8").splitlines()
+        for line in lines[:15]:
+            sender = new_sender()
+            bot.say(sender, line)
+            correct += bot.slot(sender, "language") == language
+            total += 1
+    assert correct / total >= 0.93

@@ -1,0 +1,92 @@
+"""Per-message language detection, as the NLU component sees messages."""
+
+import pytest
+
+from bot.langid.detector import DetectorSettings, LanguageDetector
+from bot.langid.text import foreign_script, language_words
+from bot.taxonomy import taxonomy
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return LanguageDetector(taxonomy().languages)
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("miten saan oleskeluluvan jatkettua", "fi"),
+        ("hur ansöker jag om uppehållstillstånd", "sv"),
+        ("how can I apply for citizenship", "en"),
+        ("как продлить вид на жительство", "ru"),
+        ("як продовжити тимчасовий захист", "uk"),
+        ("كيف أجدد تصريح الإقامة", "ar"),
+        ("sidee baan u codsadaa dhalashada", "so"),
+        ("چطور اقامت را تمدید کنم", "fa"),
+        ("kuidas taotleda elamisluba", "et"),
+        ("oturma iznimi nasıl uzatırım", "tr"),
+        ("我想申请居留许可", "zh"),
+        ("cómo renuevo mi permiso de residencia", "es"),
+        ("comment renouveler mon titre de séjour", "fr"),
+    ],
+)
+def test_detects_each_supported_language(detector, text, language):
+    detection = detector.detect(text)
+    assert detection.language == language
+    assert detection.reliable
+
+
+@pytest.mark.parametrize("text", ["ok", "kiitos", "1", "👍👍", "Kela", "oleskelulupa?"])
+def test_short_or_neutral_messages_are_not_reliable(detector, text):
+    assert not detector.detect(text).reliable
+
+
+def test_finnish_terms_inside_other_languages_do_not_count(detector):
+    assert detector.detect("كيف أحصل على kotoutumissuunnitelma").language == "ar"
+    assert detector.detect("как записаться на suomen kielen kurssi").language == "ru"
+    assert language_words("how do I get kotoutumissuunnitelman") == ["how", "do", "i", "get"]
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("Ich möchte wissen, wie ich eine Aufenthaltserlaubnis für meine Familie bekomme", "de"),
+        ("Vorrei sapere come posso ottenere il permesso di soggiorno in Finlandia", "it"),
+        ("ሰላም እንዴት ነህ ሰላም", "ti"),
+        ("नमस्ते मुझे मदद चाहिए", "hi"),
+    ],
+)
+def test_clearly_unsupported_languages_are_flagged(detector, text, code):
+    detection = detector.detect(text)
+    assert detection.unsupported == code
+    assert not detection.reliable
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in English please",
+        "hola que tal",
+        "voinko saada kotoutumissuunnitelman vielä kolmen vuoden jälkeen",
+        "je voudrais savoir comment faire venir ma femme et mes enfants",
+    ],
+)
+def test_supported_languages_are_not_flagged_as_unsupported(detector, text):
+    assert detector.detect(text).unsupported is None
+
+
+def test_detection_is_deterministic(detector):
+    texts = ["hola que tal", "hej hej", "moi moi", "dobryi den"]
+    first = [detector.detect(t).as_dict() for t in texts]
+    second = [detector.detect(t).as_dict() for t in texts]
+    assert first == second
+
+
+def test_langdetect_backend_is_selectable():
+    detector = LanguageDetector(taxonomy().languages, DetectorSettings(backend="langdetect"))
+    assert detector.detect("comment renouveler mon titre de séjour").language == "fr"
+
+
+def test_foreign_script_needs_a_majority():
+    assert foreign_script("ሰላም") == "ti"
+    assert foreign_script("hello ሰ") is None

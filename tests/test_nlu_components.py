@@ -1,0 +1,106 @@
+"""The custom Rasa NLU components on real Message objects."""
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.gazetteer import GazetteerEntityExtractor
+from bot.nlu.language_detector import LanguageDetectorComponent
+from bot.nlu.tokenizer import MultilingualTokenizer, spacy_language
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return LanguageDetectorComponent(LanguageDetectorComponent.get_default_config())
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return MultilingualTokenizer(MultilingualTokenizer.get_default_config())
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    return GazetteerEntityExtractor({})
+
+
+def parsed(detector, tokenizer, text, metadata=None):
+    message = Message(data={"text": text, "metadata": metadata})
+    detector.process([message])
+    tokenizer.process([message])
+    return message
+
+
+def test_parse_result_shows_language_confidence_and_ui_language(detector):
+    message = Message(
+        data={"text": "hur ansöker jag om medborgarskap", "metadata": {"language": "fi"}}
+    )
+    detector.process([message])
+    info = message.as_dict(only_output_properties=True)["language"]
+    assert info["language"] == "sv"
+    assert info["confidence"] > 0.5
+    assert info["ui_language"] == "fi"
+
+
+def test_button_payloads_are_not_detected(detector):
+    info = detector.describe("/change_language", {"language": "ar"})
+    assert info["language"] is None and info["ui_language"] == "ar"
+
+
+def test_chinese_characters_are_kept_as_tokens(detector, tokenizer):
+    message = parsed(detector, tokenizer, "我想申请 oleskelulupa 怎么办")
+    tokens = [t.text for t in message.get("text_tokens")]
+    assert "我" in tokens and "申" in tokens and "办" in tokens
+    assert "oleskelulupa" in tokens  # the Finnish term stays one token
+
+
+def test_arabic_and_cyrillic_tokens(detector, tokenizer):
+    arabic = parsed(detector, tokenizer, "كيف أحصل على kotoutumissuunnitelma")
+    assert [t.text for t in arabic.get("text_tokens")] == [
+        "كيف",
+        "أحصل",
+        "على",
+        "kotoutumissuunnitelma",
+    ]
+    russian = parsed(detector, tokenizer, "как продлить внж?")
+    assert [t.text for t in russian.get("text_tokens")][:3] == ["как", "продлить", "внж"]
+
+
+def test_somali_uses_the_multilingual_tokenizer():
+    assert spacy_language("so") == "xx"
+    assert spacy_language("fi") == "fi"
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("in English please", "en"),
+        ("voitko vastata englanniksi", "en"),
+        ("kan du svara på svenska", "sv"),
+        ("можно по-русски", "ru"),
+        ("ARABIC", "ar"),
+    ],
+)
+def test_language_names_become_iso_codes(gazetteer, text, value):
+    entities = [e for e in gazetteer.extract(text) if e["entity"] == "language"]
+    assert [e["value"] for e in entities] == [value]
+
+
+@pytest.mark.parametrize(
+    "text, municipality",
+    [
+        ("asun Tampereella", "Tampere"),
+        ("palvelut Helsingissä", "Helsinki"),
+        ("jag bor i Helsingfors", "Helsinki"),
+        ("Turussa kotoutumispalvelut", "Turku"),
+        ("Lahdessa", "Lahti"),
+        ("and in Espoo?", "Espoo"),
+        ("Honkajoki", "Kankaanpää"),
+    ],
+)
+def test_municipalities_with_inflections(gazetteer, text, municipality):
+    entities = [e for e in gazetteer.extract(text) if e["entity"] == "municipality"]
+    assert [e["value"] for e in entities] == [municipality]
+
+
+def test_ordinary_words_are_not_municipalities(gazetteer):
+    assert gazetteer.extract("miten saan oleskeluluvan ja kotoutumissuunnitelman") == []
