@@ -64,6 +64,7 @@ test: lint check-data validate pytest test-stories
 
 bench: install train
 	$(BIN)/python -m bench.langid --out reports/langid.md
+	$(BIN)/python -m bench.langid_bot --out reports/langid_bot.md
 
 clean:
 	rm -rf models results reports .pytest_cache

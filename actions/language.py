@@ -15,6 +15,8 @@ from bot.langid.ui import ui_language_from_metadata
 from bot.locales import supported_languages
 from bot.replies import ask_language_reply, language_changed_reply
 
+NLU_FALLBACK = "nlu_fallback"
+
 
 def latest_user_metadata(tracker: Tracker) -> dict[str, Any]:
     for event in reversed(tracker.events):
@@ -34,6 +36,8 @@ def language_events(tracker: Tracker) -> list[dict[str, Any]]:
     evidence = LanguageEvidence(
         detected=info.get("language"),
         reliable=bool(info.get("reliable")),
+        confidence=float(info.get("confidence") or 0.0),
+        understood=(parse.get("intent") or {}).get("name") != NLU_FALLBACK,
         unsupported=info.get("unsupported"),
         explicit=explicit_language(parse),
         ui_language=ui_language,

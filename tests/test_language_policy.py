@@ -58,3 +58,12 @@ def test_unsupported_first_message_sets_no_language():
 
 def test_unknown_codes_are_ignored():
     assert decide("fi", explicit="de", ui_language="xx").language == "fi"
+
+
+def test_not_understood_message_switches_only_when_very_clear():
+    assert (
+        decide("es", detected="tr", reliable=True, confidence=0.52, understood=False).language
+        == "es"
+    )
+    decision = decide("es", detected="ru", reliable=True, confidence=0.99, understood=False)
+    assert decision.language == "ru"

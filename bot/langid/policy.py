@@ -5,18 +5,24 @@ Pure function of what the conversation knows, so that the rules are easy to test
 2. a new UI language from the channel (widget language picker) switches;
 3. on the first turn, a reliable text decides, else the UI language, else the best guess;
 4. later, only a reliable message in another supported language switches; short or uncertain
-   messages ("ok", "kiitos", "1", an emoji) and messages in unsupported languages keep it.
+   messages ("ok", "kiitos", "1", an emoji) and messages in unsupported languages keep it;
+   a message the NLU did not understand switches only when its language is very clear, so that
+   gibberish ("qwrtzp xvbnm") does not move a conversation to Turkish.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+NOT_UNDERSTOOD_MIN_CONFIDENCE = 0.8
+
 
 @dataclass(frozen=True)
 class LanguageEvidence:
     detected: str | None = None
     reliable: bool = False
+    confidence: float = 0.0
+    understood: bool = True
     unsupported: str | None = None
     explicit: str | None = None
     ui_language: str | None = None
@@ -50,6 +56,7 @@ def decide_language(
         if ok(evidence.detected) and not evidence.unsupported:
             return LanguageDecision(evidence.detected, "first_turn_guess")
         return LanguageDecision(None, "keep")
-    if evidence.reliable and ok(evidence.detected) and not evidence.unsupported:
+    clear_enough = evidence.understood or evidence.confidence >= NOT_UNDERSTOOD_MIN_CONFIDENCE
+    if evidence.reliable and clear_enough and ok(evidence.detected) and not evidence.unsupported:
         return LanguageDecision(evidence.detected, "text")
     return LanguageDecision(current, "keep")
