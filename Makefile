@@ -13,7 +13,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 TRAIN_INPUTS := config.yml domain.yml topics.yml $(wildcard locales/*.yml) \
 	$(shell find data bot/nlu bot/langid -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help install train run test lint check-data validate pytest test-stories bench generate clean
+.PHONY: help install train run test lint check-data validate pytest test-stories bench eval-nlu \
+	generate clean
 
 help:
 	@echo "make run    set up, train if needed, start action server :5055, Rasa :5005, web page :8080"
@@ -65,6 +66,14 @@ test: lint check-data validate pytest test-stories
 bench: install train
 	$(BIN)/python -m bench.langid --out reports/langid.md
 	$(BIN)/python -m bench.langid_bot --out reports/langid_bot.md
+
+# Held-out accuracy per language and topic + confusion matrix (reports/nlu/), then Rasa's own
+# cross-validation on the training data (reports/nlu/cross-validation/; FOLDS=3 by default).
+FOLDS ?= 3
+eval-nlu: install train
+	$(BIN)/python -m bench.eval_nlu --out reports/nlu
+	$(BIN)/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds $(FOLDS) \
+		--out reports/nlu/cross-validation
 
 clean:
 	rm -rf models results reports .pytest_cache

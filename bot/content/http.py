@@ -1,0 +1,193 @@
+"""The ``http`` content source: topic documents from a static JSON API (docs/content-api.md).
+
+The API is a tree of static files (``python -m bot.content.export`` writes it), so any web server
+or CDN can serve it. Reading it must never cost the user an answer: documents are cached for a TTL,
+revalidated with ETags, and on any failure the last good copy or the bundled one is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from bot.content.files import FilesContentSource
+from bot.content.model import Link, Page, TopicContent
+from bot.httpclient import HttpClient
+
+if TYPE_CHECKING:  # sources.py imports this module to build the source
+    from bot.content.sources import ContentSource
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "v1"
+DEFAULT_TTL = 300.0
+
+_TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+
+
+class InvalidDocument(ValueError):
+    """A topic document that does not follow the content API schema."""
+
+
+def document_path(topic: str, language: str) -> str:
+    """Path of one topic document below the API base URL."""
+    return f"{API_VERSION}/topics/{language}/{topic}.json"
+
+
+def topic_to_document(content: TopicContent) -> dict[str, Any]:
+    """The JSON document the content API serves for one topic in one language."""
+    return {
+        "topic": content.topic,
+        "language": content.language,
+        "title": content.title,
+        "answer": content.answer,
+        "steps": list(content.steps),
+        "pages": [
+            {code: {"url": link.url, "title": link.title} for code, link in page.versions.items()}
+            for page in content.pages
+        ],
+        "publisher": content.publisher,
+        "reviewed": content.reviewed,
+        "related": list(content.related),
+    }
+
+
+def _text(doc: dict[str, Any], key: str, *, required: bool = True) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidDocument(f"{key!r} must be a non-empty string")
+    return value
+
+
+def _strings(doc: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = doc.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InvalidDocument(f"{key!r} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _page(raw: Any) -> Page:
+    if not isinstance(raw, dict) or not raw:
+        raise InvalidDocument("each page must be a non-empty object keyed by language code")
+    versions = {}
+    for code, link in raw.items():
+        if not isinstance(code, str) or not _LANGUAGE.match(code) or not isinstance(link, dict):
+            raise InvalidDocument(f"page version {code!r} must be a language code with a link")
+        url, title = link.get("url"), link.get("title")
+        if not isinstance(url, str) or not is_https_url(url):
+            raise InvalidDocument(f"page URL {url!r} must be an absolute https URL")
+        if not isinstance(title, str) or not title.strip():
+            raise InvalidDocument(f"page {url} needs a title")
+        versions[code] = Link(url, title, code)
+    return Page(versions)
+
+
+def is_https_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
+def document_to_topic(doc: Any, topic: str, language: str) -> TopicContent:
+    """Validates a document for ``topic`` in ``language``; raises InvalidDocument when unusable.
+
+    The answer must carry at least one official https link, and the document must be the one asked
+    for: a mis-routed cache or CDN must not put another topic's answer in front of a user.
+    """
+    if not isinstance(doc, dict):
+        raise InvalidDocument("document must be a JSON object")
+    if doc.get("topic") != topic or doc.get("language") != language:
+        found = (doc.get("topic"), doc.get("language"))
+        raise InvalidDocument(f"document is for {found}, expected {(topic, language)}")
+    pages = doc.get("pages")
+    if not isinstance(pages, list) or not pages:
+        raise InvalidDocument("'pages' must list at least one official page")
+    return TopicContent(
+        topic=topic,
+        language=language,
+        title=_text(doc, "title"),
+        answer=_text(doc, "answer"),
+        steps=_strings(doc, "steps"),
+        pages=tuple(_page(page) for page in pages),
+        publisher=_text(doc, "publisher"),
+        reviewed=_text(doc, "reviewed"),
+        related=_strings(doc, "related"),
+    )
+
+
+@dataclass
+class _Entry:
+    content: TopicContent
+    etag: str | None
+    fresh_until: float
+
+
+class HttpContentSource:
+    """Topic content from ``GET {base}/v1/topics/{language}/{topic}.json``.
+
+    Within ``ttl`` seconds a document is served from memory; after that it is revalidated with
+    ``If-None-Match``. When the API fails in any way (down, slow, 4xx, 5xx, malformed or invalid
+    document, circuit open) the answer is the last good copy, else ``fallback`` (the bundled
+    files), and the failure is logged. A stale copy is kept, not refreshed, so the next request
+    tries the API again (the client's circuit breaker keeps that cheap while the API is down).
+    """
+
+    name = "http"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        ttl: float = DEFAULT_TTL,
+        client: HttpClient | None = None,
+        fallback: ContentSource | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.ttl = ttl
+        self.client = client or HttpClient(name="content-api")
+        self.fallback: ContentSource = fallback if fallback is not None else FilesContentSource()
+        self._clock = clock
+        self._cache: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def url(self, topic: str, language: str) -> str:
+        return f"{self.base_url}/{document_path(topic, language)}"
+
+    def topic(self, topic: str, language: str) -> TopicContent | None:
+        """Content of ``topic`` in ``language`` from the API, the last good copy or the bundle."""
+        if not _TOPIC_ID.match(topic) or not _LANGUAGE.match(language):
+            return None
+        url = self.url(topic, language)
+        with self._lock:
+            entry = self._cache.get(url)
+        if entry is not None and self._clock() < entry.fresh_until:
+            return entry.content
+        result = self.client.get_json(url, etag=entry.etag if entry else None)
+        if result.not_modified and entry is not None:
+            with self._lock:
+                entry.fresh_until = self._clock() + self.ttl
+            return entry.content
+        problem = result.error
+        if result.ok:
+            try:
+                content = document_to_topic(result.data, topic, language)
+            except InvalidDocument as exc:
+                problem = f"invalid document: {exc}"
+            else:
+                with self._lock:
+                    self._cache[url] = _Entry(content, result.etag, self._clock() + self.ttl)
+                return content
+        elif result.not_modified:  # 304 for a copy we do not hold: a broken server or proxy
+            problem = "304 without a cached copy"
+        if entry is not None:
+            log.warning("content API: %s for %s; serving the last good copy", problem, url)
+            return entry.content
+        log.warning("content API: %s for %s; serving the bundled copy", problem, url)
+        return self.fallback.topic(topic, language)
