@@ -173,11 +173,13 @@ class HttpClient:
     ) -> HttpResult:
         """GET ``url`` and parse its JSON (``If-None-Match: etag`` when given). Never raises."""
         start = time.monotonic()
+        budget = self.deadline if deadline is None else min(deadline, self.deadline)
+        if budget <= 0:  # the caller's time is up; not the service's fault
+            return HttpResult(status=None, error="no time left")
         if not self.breaker.allow():
             log.debug("%s: circuit open, skipping GET %s", self.name, url)
             return HttpResult(status=None, error="circuit open")
         headers = {"If-None-Match": etag} if etag else {}
-        budget = self.deadline if deadline is None else min(deadline, self.deadline)
         end = start + budget
         attempts = 0
         error = "deadline exceeded"
@@ -199,7 +201,7 @@ class HttpClient:
             if time.monotonic() + delay >= end:
                 break
             self._sleep(delay)
-        # Only answers that show the service is up (4xx) leave the breaker alone.
+        # A status below 500 (4xx, an oversized 200) shows the service is up: no breaker count.
         counts = status is None or status >= 500
         return self._failed(url, HttpResult(status, error=error, attempts=attempts), start, counts)
 
@@ -259,7 +261,7 @@ class HttpClient:
         def work() -> None:
             try:
                 self._exchange(url, headers, params, timeouts, cancelled, outcome)
-            except Exception as exc:  # noqa: BLE001 - anything here must become a result
+            except Exception as exc:  # anything here must become a result, never an exception
                 outcome.failure = exc
             finally:
                 done.set()

@@ -205,7 +205,13 @@ def test_a_topic_nobody_has_is_none(api: LocalApi) -> None:
 
 
 @pytest.mark.parametrize(
-    ("topic", "language"), [("../secrets", "fi"), ("integration_plan", "fi/../en"), ("", "fi")]
+    ("topic", "language"),
+    [
+        ("../secrets", "fi"),
+        ("integration_plan", "fi/../en"),
+        ("", "fi"),
+        ("integration_plan\n", "fi"),
+    ],
 )
 def test_malformed_ids_never_reach_the_network(api: LocalApi, topic: str, language: str) -> None:
     assert make_source(api.url).topic(topic, language) is None
@@ -301,6 +307,7 @@ def test_validation_accepts_exported_documents_only_for_the_right_topic() -> Non
     "changes",
     [
         {"title": ""},
+        {"reviewed": "29.11.2026"},
         {"steps": "one step"},
         {"related": [1]},
         {"pages": []},

@@ -117,7 +117,7 @@ class LocalApi:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 reply = api._next_reply(self.path)
                 with api._lock:
                     api.requests[-1] = (self.path, dict(self.headers.items()))
@@ -253,7 +253,7 @@ def test_a_trickling_body_cannot_outlast_the_deadline(api: LocalApi) -> None:
     result = fast_client(read_timeout=1.0, deadline=0.8).get_json(f"{api.url}/trickle.json")
     elapsed = time.monotonic() - start
     assert not result.ok and "timeout" in (result.error or "")
-    assert elapsed < 1.0
+    assert elapsed < 1.2  # the whole body would take over 5 s
 
 
 def test_malformed_json_is_an_error_and_not_retried(api: LocalApi) -> None:
@@ -270,7 +270,7 @@ def test_connection_refused_is_retried_and_fast() -> None:
     start = time.monotonic()
     result = fast_client().get_json(f"{closed_port_url()}/doc.json")
     assert (result.status, result.error, result.attempts) == (None, "connection refused", 3)
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 1.0
 
 
 def test_a_dropped_connection_is_retried(api: LocalApi) -> None:
@@ -293,7 +293,7 @@ def test_backoff_stops_at_the_deadline() -> None:
         f"{closed_port_url()}/doc.json"
     )
     assert result.attempts < 11
-    assert time.monotonic() - start < 0.5
+    assert time.monotonic() - start < 0.7
 
 
 def test_a_call_can_ask_for_a_shorter_deadline(api: LocalApi) -> None:
@@ -302,7 +302,7 @@ def test_a_call_can_ask_for_a_shorter_deadline(api: LocalApi) -> None:
     result = fast_client(read_timeout=3, deadline=2.5).get_json(
         f"{api.url}/slow.json", deadline=0.3
     )
-    assert not result.ok and time.monotonic() - start < 0.5
+    assert not result.ok and time.monotonic() - start < 0.8
 
 
 def test_an_oversized_body_is_refused(api: LocalApi) -> None:

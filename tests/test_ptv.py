@@ -156,22 +156,41 @@ def test_channels_that_are_gone_leave_the_service_without_details(ptv: LocalApi)
     assert ptv.hits("/ServiceChannel/0daede62-be2c-4f7a-aa87-d36f86bb7c7c") == 1  # 404
 
 
+def test_a_record_of_an_unexpected_shape_is_skipped(ptv: LocalApi) -> None:
+    odd = copy.deepcopy(record("services", ASYLUM))
+    odd["serviceChannels"] = ["not an object", {"serviceChannel": {"id": PHONE_CHANNEL}}]
+    broken_channel = {**record("channels", PHONE_CHANNEL), "phoneNumbers": {"number": "1"}}
+    ptv.reply(f"/ServiceChannel/{PHONE_CHANNEL}", Reply(200, broken_channel))
+    ptv.reply(f"{LIST}?page=1", Reply(200, page(1, 1, [odd, record("services", EDUCATION)])))
+    services = client(ptv.url).services_for_municipality("905", "en")
+    assert [s.id for s in services or []] == [EDUCATION]
+
+
+def test_odd_fields_are_tolerated_where_possible() -> None:
+    odd = {**record("services", ASYLUM), "serviceDescriptions": "not a list"}
+    details = map_service(odd, [], "en")
+    assert details is not None and (details.name, details.summary) == (
+        "Receiving asylum seekers",
+        "",
+    )
+
+
 def test_raw_channel_record(ptv: LocalApi) -> None:
     channel = client(ptv.url).service_channel(PHONE_CHANNEL)
     assert channel is not None and channel["serviceChannelType"] == "Phone"
     assert client(ptv.url).service_channel("not-a-guid") is None
 
 
-@pytest.mark.parametrize("failure", [Reply(500), Reply(200, b"<html>busy</html>"), Reply(404)])
-def test_a_failing_list_gives_none(api_failure: LocalApi, failure: Reply) -> None:
-    api_failure.reply(f"{LIST}?page=1", failure)
-    assert client(api_failure.url).services_for_municipality("905", "fi") is None
-
-
 @pytest.fixture
 def api_failure() -> Iterator[LocalApi]:
     with LocalApi() as api:
         yield api
+
+
+@pytest.mark.parametrize("failure", [Reply(500), Reply(200, b"<html>busy</html>"), Reply(404)])
+def test_a_failing_list_gives_none(api_failure: LocalApi, failure: Reply) -> None:
+    api_failure.reply(f"{LIST}?page=1", failure)
+    assert client(api_failure.url).services_for_municipality("905", "fi") is None
 
 
 def test_ptv_down_gives_none_within_3_seconds() -> None:
@@ -209,7 +228,7 @@ def test_answers_are_cached_and_used_stale_when_ptv_fails(ptv: LocalApi) -> None
     assert ptv.hits() > calls  # it did ask PTV again
 
 
-@pytest.mark.parametrize("code", ["91", "0905", "abc", "../x"])
+@pytest.mark.parametrize("code", ["91", "0905", "abc", "../x", "905\n", "٩٠٥"])
 def test_bad_municipality_codes_never_reach_the_network(ptv: LocalApi, code: str) -> None:
     assert client(ptv.url).services_for_municipality(code, "fi") is None
     assert ptv.hits() == 0

@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 API_VERSION = "v1"
 DEFAULT_TTL = 300.0
 
-_TOPIC_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_TOPIC_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class InvalidDocument(ValueError):
@@ -66,6 +67,13 @@ def _text(doc: dict[str, Any], key: str, *, required: bool = True) -> str:
     return value
 
 
+def _date(doc: dict[str, Any], key: str) -> str:
+    value = _text(doc, key)
+    if not _DATE.fullmatch(value):
+        raise InvalidDocument(f"{key!r} must be a date YYYY-MM-DD")
+    return value
+
+
 def _strings(doc: dict[str, Any], key: str) -> tuple[str, ...]:
     value = doc.get(key)
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
@@ -78,7 +86,7 @@ def _page(raw: Any) -> Page:
         raise InvalidDocument("each page must be a non-empty object keyed by language code")
     versions = {}
     for code, link in raw.items():
-        if not isinstance(code, str) or not _LANGUAGE.match(code) or not isinstance(link, dict):
+        if not isinstance(code, str) or not _LANGUAGE.fullmatch(code) or not isinstance(link, dict):
             raise InvalidDocument(f"page version {code!r} must be a language code with a link")
         url, title = link.get("url"), link.get("title")
         if not isinstance(url, str) or not is_https_url(url):
@@ -116,7 +124,7 @@ def document_to_topic(doc: Any, topic: str, language: str) -> TopicContent:
         steps=_strings(doc, "steps"),
         pages=tuple(_page(page) for page in pages),
         publisher=_text(doc, "publisher"),
-        reviewed=_text(doc, "reviewed"),
+        reviewed=_date(doc, "reviewed"),
         related=_strings(doc, "related"),
     )
 
@@ -162,7 +170,7 @@ class HttpContentSource:
 
     def topic(self, topic: str, language: str) -> TopicContent | None:
         """Content of ``topic`` in ``language`` from the API, the last good copy or the bundle."""
-        if not _TOPIC_ID.match(topic) or not _LANGUAGE.match(language):
+        if not _TOPIC_ID.fullmatch(topic) or not _LANGUAGE.fullmatch(language):
             return None
         url = self.url(topic, language)
         with self._lock:

@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.palvelutietovaranto.suomi.fi/api/v11"
 PTV_LANGUAGES = ("fi", "sv", "en")
 _FALLBACK_ORDER = ("en", "fi", "sv")
-_MUNICIPALITY_CODE = re.compile(r"^\d{3}$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
+_MUNICIPALITY_CODE = re.compile(r"[0-9]{3}")
+_GUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _REGULAR_HOURS = ("DaysOfTheWeek", "Standard")
 
 
@@ -236,7 +236,7 @@ class PtvClient:
 
     def services_for_municipality(self, code: str, language: str) -> list[ServiceDetails] | None:
         """Services PTV lists for municipality ``code`` ("905"); None when PTV could not answer."""
-        if not _MUNICIPALITY_CODE.match(code):
+        if not _MUNICIPALITY_CODE.fullmatch(code):
             log.warning("ptv: %r is not a municipality code", code)
             return None
         end = time.monotonic() + self.budget
@@ -252,24 +252,24 @@ class PtvClient:
         # Names and summaries first, contact details with the time that is left.
         services = []
         for record in full:
-            details = map_service(record, self._channels(record, end), language)
+            details = self._map(record, self._channels(record, end), language)
             if details is not None:
                 services.append(details)
         return services
 
     def service(self, service_id: str, language: str) -> ServiceDetails | None:
         """One service with details of its first channels; None when unavailable."""
-        if not _GUID.match(service_id):
+        if not _GUID.fullmatch(service_id):
             return None
         end = time.monotonic() + self.budget
         record = self._get(f"Service/{service_id}", end)
         if not isinstance(record, dict):
             return None
-        return map_service(record, self._channels(record, end), language)
+        return self._map(record, self._channels(record, end), language)
 
     def service_channel(self, channel_id: str) -> dict[str, Any] | None:
         """The raw channel record (phone, address, hours, web pages), or None."""
-        if not _GUID.match(channel_id):
+        if not _GUID.fullmatch(channel_id):
             return None
         record = self._get(f"ServiceChannel/{channel_id}", time.monotonic() + self.budget)
         return record if isinstance(record, dict) else None
@@ -292,12 +292,25 @@ class PtvClient:
     def _channels(self, service: dict[str, Any], end: float) -> list[dict[str, Any]]:
         channels = []
         for link in (service.get("serviceChannels") or [])[: self.channels_per_service]:
-            channel = (link or {}).get("serviceChannel") or {}
-            if _is_guid(channel):
+            channel = link.get("serviceChannel") if isinstance(link, dict) else None
+            if isinstance(channel, dict) and _is_guid(channel):
                 record = self._get(f"ServiceChannel/{channel['id']}", end)
                 if isinstance(record, dict):
                     channels.append(record)
         return channels
+
+    @staticmethod
+    def _map(
+        record: dict[str, Any], channels: list[dict[str, Any]], language: str
+    ) -> ServiceDetails | None:
+        """``map_service``, skipping a record whose shape is off instead of failing the answer."""
+        try:
+            return map_service(record, channels, language)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            log.warning(
+                "ptv: skipping service %s: unexpected record shape (%r)", record.get("id"), exc
+            )
+            return None
 
     def _get(self, path: str, end: float, page: int | None = None) -> Any:
         """Cached JSON of ``{base}/{path}``; an expired copy when PTV fails; None when neither.
@@ -322,7 +335,7 @@ class PtvClient:
 
 
 def _is_guid(record: dict[str, Any]) -> bool:
-    return isinstance(record.get("id"), str) and bool(_GUID.match(record["id"]))
+    return isinstance(record.get("id"), str) and bool(_GUID.fullmatch(record["id"]))
 
 
 def _int(value: Any, default: int) -> int:
