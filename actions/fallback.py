@@ -1,13 +1,16 @@
-"""NLU fallback: ask to rephrase and offer the likeliest topics, or list our languages."""
+"""NLU fallback: a follow-up with a municipality, our languages, or rephrase with likely topics."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import locale_of, send
+from actions.common import latest_entity, locale_of, send
+from actions.services import services_replies
+from bot.feedback import FALLBACK, FeedbackLog
 from bot.replies import fallback_reply, unsupported_language_reply
 from bot.taxonomy import taxonomy
 
@@ -28,8 +31,17 @@ class ActionFallbackSuggestions(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         parse = tracker.latest_message or {}
+        locale = locale_of(tracker)
+        municipality = latest_entity(tracker, "municipality")
+        if municipality and tracker.get_slot("last_topic"):
+            # "and in Tampere?": the same topic, now with that municipality's services.
+            send(dispatcher, *await services_replies(locale, municipality))
+            return []
         if (parse.get("language") or {}).get("unsupported"):
             send(dispatcher, unsupported_language_reply())
-        else:
-            send(dispatcher, *fallback_reply(locale_of(tracker), likeliest_topics(parse)))
+            return []
+        await asyncio.to_thread(
+            FeedbackLog().record, FALLBACK, tracker.get_slot("language"), None, parse.get("text")
+        )
+        send(dispatcher, *fallback_reply(locale, likeliest_topics(parse)))
         return []

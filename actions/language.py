@@ -9,11 +9,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import locale_of, send
+from actions.topics import answer_replies
 from bot.langid.explicit import explicit_language
 from bot.langid.policy import LanguageEvidence, decide_language
 from bot.langid.ui import ui_language_from_metadata
 from bot.locales import supported_languages
-from bot.replies import ask_language_reply, language_changed_reply
+from bot.replies import ask_language_reply, language_changed_reply, text_reply
 
 NLU_FALLBACK = "nlu_fallback"
 
@@ -75,8 +76,13 @@ class ActionChangeLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         locale = locale_of(tracker)
-        if explicit_language(tracker.latest_message or {}):
-            send(dispatcher, language_changed_reply(locale))
-        else:
+        if not explicit_language(tracker.latest_message or {}):
             send(dispatcher, ask_language_reply(locale))
+            return []
+        send(dispatcher, language_changed_reply(locale))
+        last_topic = tracker.get_slot("last_topic")
+        if last_topic:
+            # The conversation goes on: the last answer again, now in the new language.
+            send(dispatcher, text_reply(locale, "switched_and_repeat", language_name=locale.name))
+            send(dispatcher, *await answer_replies(last_topic, locale))
         return []

@@ -8,10 +8,19 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import locale_of, send
-from bot.content import content_source
-from bot.replies import text_reply, topic_answer
+from actions.common import locale_of, send, topic_content
+from bot.dialogue import extra_action
+from bot.locales import Locale
+from bot.replies import Reply, feedback_prompt, text_reply, topic_answer
 from bot.taxonomy import taxonomy
+
+
+async def answer_replies(topic: str, locale: Locale) -> list[Reply]:
+    """The answer card of ``topic`` in the user's language, or a polite error."""
+    content = await topic_content(topic, locale.code)
+    if content is None:
+        return [text_reply(locale, "error")]
+    return [topic_answer(locale, content)]
 
 
 class ActionAnswerTopic(Action):
@@ -27,9 +36,8 @@ class ActionAnswerTopic(Action):
         if not topic:
             send(dispatcher, text_reply(locale, "fallback"))
             return []
-        content = content_source().topic(topic, locale.code)
-        if content is None:
-            send(dispatcher, text_reply(locale, "error"))
-            return [SlotSet("last_topic", topic)]
-        send(dispatcher, topic_answer(locale, content))
+        send(dispatcher, *await answer_replies(topic, locale))
+        if extra_action(topic) is None:
+            # Topics with a follow-up action get the feedback question after it.
+            send(dispatcher, feedback_prompt(locale))
         return [SlotSet("last_topic", topic)]

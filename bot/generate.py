@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from bot.dialogue import RECEPTION_INFO_ACTION, SERVICE_DETAILS_ACTION, extra_action
 from bot.locales import get_locale
 from bot.paths import data_path
 from bot.taxonomy import Taxonomy, taxonomy
@@ -27,7 +28,7 @@ HEADER = (
 # The English text below is only what Rasa would say without the locale NLG (endpoints.yml).
 STATIC_REPLIES = (
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "contact_human",
-    "out_of_scope", "feedback_thanks",
+    "out_of_scope",
 )  # fmt: skip
 
 CUSTOM_ACTIONS = (
@@ -36,6 +37,9 @@ CUSTOM_ACTIONS = (
     "action_answer_topic",
     "action_show_help",
     "action_fallback_suggestions",
+    "action_record_feedback",
+    SERVICE_DETAILS_ACTION,
+    RECEPTION_INFO_ACTION,
 )
 
 
@@ -67,6 +71,11 @@ def build_domain(tax: Taxonomy) -> dict[str, Any]:
                 "influence_conversation": False,
                 "mappings": [{"type": "custom"}],
             },
+            "municipality_asked": {
+                "type": "bool",
+                "influence_conversation": False,
+                "mappings": [{"type": "custom"}],
+            },
         },
         "responses": {f"utter_{key}": [{"text": english.text(key)}] for key in STATIC_REPLIES},
         "actions": list(CUSTOM_ACTIONS),
@@ -77,17 +86,16 @@ def build_domain(tax: Taxonomy) -> dict[str, Any]:
     }
 
 
+def topic_rule(topic: str) -> dict[str, Any]:
+    steps: list[dict[str, str]] = [{"intent": topic}, {"action": "action_answer_topic"}]
+    extra = extra_action(topic)
+    if extra:
+        steps.append({"action": extra})
+    return {"rule": f"answer {topic}", "steps": steps}
+
+
 def build_topic_rules(tax: Taxonomy) -> dict[str, Any]:
-    return {
-        "version": "3.1",
-        "rules": [
-            {
-                "rule": f"answer {topic}",
-                "steps": [{"intent": topic}, {"action": "action_answer_topic"}],
-            }
-            for topic in tax.topic_ids
-        ],
-    }
+    return {"version": "3.1", "rules": [topic_rule(topic) for topic in tax.topic_ids]}
 
 
 def render(data: dict[str, Any]) -> str:

@@ -83,3 +83,8 @@ def find_municipality(word: str) -> Municipality | None:
     """The municipality a single written word (or two-word name) refers to, if any."""
     code = surface_forms().get(word.lower())
     return by_code(code) if code else None
+
+
+def by_name(name: str) -> Municipality | None:
+    """A municipality by its Finnish or Swedish name, or any inflected form of it."""
+    return find_municipality(name)

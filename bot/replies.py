@@ -91,3 +91,33 @@ def topic_answer(locale: Locale, content: TopicContent) -> Reply:
         lines += ["", f"{content.publisher} · {content.reviewed}"]
     buttons = [topic_button(locale, topic) for topic in content.related]
     return {"text": "\n".join(lines), "buttons": buttons}
+
+
+def feedback_prompt(locale: Locale) -> Reply:
+    return {
+        "text": locale.text("feedback_ask"),
+        "buttons": [
+            {"title": locale.text("feedback_yes"), "payload": "/feedback_positive"},
+            {"title": locale.text("feedback_no"), "payload": "/feedback_negative"},
+        ],
+    }
+
+
+def reception_reply(locale: Locale, contents: list[TopicContent]) -> Reply:
+    """Reception centres, moving to a municipality, who to contact (links from the topics)."""
+    lines = [
+        f"**{locale.text('reception_intro')}**",
+        "",
+        locale.text("reception_centre"),
+        "",
+        locale.text("reception_moving"),
+        "",
+        locale.text("reception_contact"),
+    ]
+    seen: set[str] = set()
+    for content in contents:
+        for link in content.links():
+            if link.url not in seen:
+                seen.add(link.url)
+                lines.append(f"- {link.title}: {link.url}")
+    return {"text": "\n".join(lines)}

@@ -26,7 +26,13 @@ def test_every_language_has_everything(check):
 
 
 def test_every_locale_renders_every_text_with_its_placeholders():
-    values = {"language_name": "X", "title": "T", "page_language": "P", "max_chars": 500}
+    values = {
+        "language_name": "X",
+        "title": "T",
+        "page_language": "P",
+        "max_chars": 500,
+        "municipality": "M",
+    }
     for locale in all_locales():
         for key in get_locale("en").texts:
             text = locale.text(key, **values)

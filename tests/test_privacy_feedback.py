@@ -1,0 +1,50 @@
+"""Redaction of personal data, the feedback log and the content editors' report."""
+
+import pytest
+
+from bot.feedback import FALLBACK, NEGATIVE, POSITIVE, FeedbackLog
+from bot.privacy import redact
+from bot.report import build_report
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("hetu 131052-308T kiitos", "131052-308T"),
+        ("syntynyt 2010: 010110A123D", "010110A123D"),
+        ("uusi merkki 2023: 010594Y9032", "010594Y9032"),
+        ("my number is +358 40 123 4567", "+358 40 123 4567"),
+        ("soita 040-1234567", "040-1234567"),
+        ("mail me: ahmed.ali@example.com", "ahmed.ali@example.com"),
+        ("IBAN FI21 1234 5600 0007 85 please", "FI21 1234 5600 0007 85"),
+        ("passport P1234567A", "P1234567A"),
+    ],
+)
+def test_personal_data_is_redacted(text, secret):
+    assert secret not in redact(text)
+
+
+def test_ordinary_questions_are_left_alone():
+    text = "miten saan oleskeluluvan 2 vuodeksi? olen 35 vuotta"
+    assert redact(text) == text
+
+
+def test_feedback_is_stored_redacted_and_reported_per_language(tmp_path):
+    log = FeedbackLog(tmp_path / "feedback.sqlite3")
+    assert log.record(FALLBACK, "fi", None, "mikä on hetu 131052-308T")
+    assert log.record(NEGATIVE, "ar", "asylum", "كيف أطلب اللجوء")
+    assert log.record(POSITIVE, "ar", "asylum", "شكرا")
+    entries = log.entries()
+    assert [e.kind for e in entries] == [FALLBACK, NEGATIVE, POSITIVE]
+    assert "131052-308T" not in entries[0].question
+    report = build_report(log)
+    assert "## fi: 1 not understood, 0 not helpful, 0 helpful" in report
+    assert "## ar: 0 not understood, 1 not helpful, 1 helpful" in report
+    assert "كيف أطلب اللجوء" in report and "`asylum`" in report
+    assert "131052-308T" not in report
+
+
+def test_unwritable_log_never_raises(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert FeedbackLog(blocker / "feedback.sqlite3").record(FALLBACK, "fi", None, "x") is False
