@@ -104,3 +104,16 @@ def test_two_word_first_messages_set_the_right_language(bot):
             correct += bot.slot(sender, "language") == language
             total += 1
     assert correct / total >= 0.93
+
+
+def test_every_topic_in_every_language_gets_an_official_link(bot):
+    """Issue #4: REST /topic_id with metadata {"language": xx}: 22 x 13 answers."""
+    answered = []
+    for language in taxonomy().languages:
+        intro = get_locale(language).text("topic_intro")
+        for topic in taxonomy().topic_ids:
+            sender = new_sender()
+            body = texts(bot.say(sender, f"/{topic}", metadata={"language": language}))
+            if intro in body and HTTPS_OFFICIAL.search(body):
+                answered.append((language, topic))
+    assert len(answered) == len(taxonomy().languages) * len(taxonomy().topic_ids)
