@@ -14,7 +14,7 @@ TRAIN_INPUTS := config.yml domain.yml topics.yml $(wildcard locales/*.yml) \
 	$(shell find data bot/nlu bot/langid -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
 .PHONY: help install train run test lint check-data validate pytest test-stories bench eval-nlu \
-	report generate clean
+	report generate web clean
 
 help:
 	@echo "make run    set up, train if needed, start action server :5055, Rasa :5005, web page :8080"
@@ -37,8 +37,12 @@ $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 		--domain domain.yml --data data --quiet
 	@touch $@
 
-run: install train
+run: install train web
 	scripts/run.sh
+
+# The chat page: rasa-webchat 1.0.1 from npm (web/node_modules) and page texts from locales/.
+web: install
+	scripts/build-web.sh
 
 generate: install
 	$(BIN)/python -m bot.generate
@@ -49,12 +53,13 @@ lint: install
 
 check-data: install
 	$(BIN)/python -m bot.generate --check
+	$(BIN)/python -m bot.web_i18n --check
 	$(BIN)/python -m bot.check_data
 
 validate: install
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data
 
-pytest: install train
+pytest: install train web
 	$(BIN)/python -m pytest -q
 
 test-stories: install train

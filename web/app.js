@@ -103,6 +103,7 @@
     }
     if (log) log.setAttribute("aria-label", t.subtitle);
     const input = chat.querySelector(".rw-new-message");
+    if (input && input.placeholder !== t.input_hint) input.placeholder = t.input_hint;
     if (input && input.getAttribute("aria-label") !== t.input_hint) {
       input.setAttribute("aria-label", t.input_hint);
     }
@@ -117,9 +118,11 @@
     });
   }
 
+  // Rendered once. A language switch changes customData in place and the texts in the DOM
+  // (patchWidget): the widget's socket, which holds customData, is created once per widget, 1.0.1
+  // offers no way to unmount one, and in embedded mode the widget shows no title of its own.
   function renderWidget() {
     const t = texts();
-    // Rendering again into the same element updates the same widget (same socket, same session).
     window.WebChat.default(
       {
         socketUrl: socketUrl(),
@@ -178,7 +181,6 @@
       // storage disabled: the choice lasts as long as the page
     }
     applyTexts();
-    renderWidget();
     patchWidget();
     if (announce) sendHidden("/change_language" + JSON.stringify({ language: code }));
   }
