@@ -14,7 +14,7 @@ TRAIN_INPUTS := config.yml domain.yml topics.yml $(wildcard locales/*.yml) \
 	$(shell find data bot/nlu bot/langid -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
 .PHONY: help install train run test lint check-data validate pytest test-stories bench eval-nlu \
-	report generate web clean
+	report retention generate web clean
 
 help:
 	@echo "make run    set up, train if needed, start action server :5055, Rasa :5005, web page :8080"
@@ -75,6 +75,11 @@ bench: install train
 # Questions that fell back or got negative feedback, per language, for content editors.
 report: install
 	$(BIN)/python -m bot.report --out reports/feedback.md
+
+# Deletes conversations older than DAYS days from the tracker store (default 30).
+DAYS ?= 30
+retention: install
+	$(BIN)/python -m bot.retention --days $(DAYS)
 
 # Held-out accuracy per language and topic + confusion matrix (reports/nlu/), then Rasa's own
 # cross-validation on the training data (reports/nlu/cross-validation/; FOLDS=3 by default).

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +43,19 @@ def wait_until(url: str, timeout: float, process: subprocess.Popen) -> None:
 class Bot:
     """Talks to the running Rasa server over REST, like a channel would."""
 
-    def __init__(self, base_url: str, token: str, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        session: requests.Session | None = None,
+        logs: Path | None = None,
+        db_url: str | None = None,
+    ) -> None:
         self.base_url = base_url
         self.token = token
         self.http = session or requests.Session()
+        self.logs = logs  # actions.log, rasa.log
+        self.db_url = db_url  # the tracker store (a throw-away SQLite file unless set)
 
     def say(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         body: dict[str, Any] = {"sender": sender, "message": text}
@@ -70,8 +79,18 @@ class Bot:
 
 
 @contextlib.contextmanager
-def running_bot(model: Path, logs: Path | None = None) -> Iterator[Bot]:
-    """The action server and the Rasa server (REST channel; HTTP API behind a token)."""
+def running_bot(
+    model: Path,
+    logs: Path | None = None,
+    *,
+    env: Mapping[str, str | None] | None = None,
+    credentials: Path | None = None,
+) -> Iterator[Bot]:
+    """The action server and the Rasa server (REST channel; HTTP API behind a token).
+
+    ``env`` changes the servers' environment (a ``None`` value removes a variable), e.g. to
+    switch messaging connectors on with test secrets; ``credentials`` replaces credentials.yml.
+    """
     root = project_root()
     logs = logs or Path(tempfile.mkdtemp(prefix="kotobot-servers-"))
     logs.mkdir(parents=True, exist_ok=True)
@@ -83,25 +102,39 @@ def running_bot(model: Path, logs: Path | None = None) -> Iterator[Bot]:
         .replace("localhost:5055", f"127.0.0.1:{action_port}"),
         "utf-8",
     )
+    credentials = credentials or root / "credentials.yml"
     token = "local-test-token"
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    server_env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # Conversations go to a fresh SQLite file per run, not var/, unless a database is given.
+    server_env.setdefault("KOTOBOT_DB_URL", f"sqlite:///{logs.resolve() / 'tracker.sqlite3'}")
+    for name, value in (env or {}).items():
+        if value is None:
+            server_env.pop(name, None)
+        else:
+            server_env[name] = value
     log_files = [open(logs / name, "w") for name in ("actions.log", "rasa.log")]
     actions = subprocess.Popen(
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-        cwd=root, env=env, stdout=log_files[0], stderr=subprocess.STDOUT,
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port),
+         "--logging-config-file", str(root / "bot" / "resources" / "logging.yml")],
+        cwd=root, env=server_env, stdout=log_files[0], stderr=subprocess.STDOUT,
     )  # fmt: skip
     rasa = subprocess.Popen(
         [
             str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
-            "--interface", "127.0.0.1", "--credentials", str(root / "credentials.yml"),
+            "--interface", "127.0.0.1", "--credentials", str(credentials),
             "--endpoints", str(endpoints), "--enable-api", "--auth-token", token,
         ],
-        cwd=root, env=env, stdout=log_files[1], stderr=subprocess.STDOUT,
+        cwd=root, env=server_env, stdout=log_files[1], stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         wait_until(f"http://127.0.0.1:{action_port}/health", 120, actions)
         wait_until(f"http://127.0.0.1:{rasa_port}/", 300, rasa)
-        yield Bot(f"http://127.0.0.1:{rasa_port}", token)
+        yield Bot(
+            f"http://127.0.0.1:{rasa_port}",
+            token,
+            logs=logs,
+            db_url=server_env.get("KOTOBOT_DB_URL"),
+        )
     except Exception:
         for log in log_files:
             log.flush()

@@ -9,7 +9,8 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-"$BIN/rasa" run actions --actions actions --port "${ACTIONS_PORT:-5055}" &
+"$BIN/rasa" run actions --actions actions --port "${ACTIONS_PORT:-5055}" \
+  --logging-config-file bot/resources/logging.yml &
 pids+=($!)
 "$BIN/rasa" run --model models/kotobot.tar.gz --port "${RASA_PORT:-5005}" \
   --credentials credentials.yml --endpoints endpoints.yml \

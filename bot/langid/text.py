@@ -39,6 +39,17 @@ FOREIGN_SCRIPTS = {
 _FOREIGN = regex.compile("|".join(rf"\p{{{script}}}" for script in FOREIGN_SCRIPTS))
 
 
+_LONE_SURROGATE = regex.compile(r"[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """Replaces lone surrogates (not encodable; they crash lingua and spaCy) with U+FFFD.
+
+    One character for one, so offsets into the text stay valid.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 @functools.lru_cache(maxsize=1)
 def neutral_words() -> frozenset[str]:
     """Words that say nothing about the writer's language (see ``neutral_words.txt``)."""

@@ -20,6 +20,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.langid.detector import DetectorSettings, LanguageDetector
+from bot.langid.text import scrub
 from bot.langid.ui import ui_language_from_metadata
 from bot.taxonomy import taxonomy
 
@@ -81,6 +82,10 @@ class LanguageDetectorComponent(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
+            if text != (clean := scrub(text)):
+                # Any channel may pass lone surrogates; later components could not encode them.
+                text = clean
+                message.set(TEXT, text)
             message.set(
                 LANGUAGE_KEY, self.describe(text, message.get(METADATA_KEY)), add_to_output=True
             )

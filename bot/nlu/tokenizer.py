@@ -21,6 +21,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.langid.text import scrub
 from bot.nlu.language_detector import LANGUAGE_KEY
 from bot.taxonomy import taxonomy
 
@@ -76,7 +77,7 @@ class MultilingualTokenizer(Tokenizer):
         return code if code in self._tokenizers else self._default
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
-        text = message.get(attribute) or ""
+        text = scrub(message.get(attribute) or "")
         if attribute != TEXT:
             # intent and action names: plain words
             return self._apply_token_pattern(self._convert_words_to_tokens(text.split(), text))

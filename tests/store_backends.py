@@ -1,0 +1,46 @@
+"""The databases the tracker-store tests run on: SQLite always, PostgreSQL when CI provides one.
+
+``KOTOBOT_TEST_POSTGRES_URL`` (e.g. ``postgresql://kotobot@127.0.0.1:5432/kotobot_test``) points
+at a database the tests may empty; without it the PostgreSQL variants are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+POSTGRES_ENV = "KOTOBOT_TEST_POSTGRES_URL"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def database_url(backend: str, folder: Path) -> str:
+    """A fresh, empty database of ``backend`` (the PostgreSQL one is emptied, not recreated)."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'tracker.sqlite3'}"
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_ENV} not set")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS events"))
+    finally:
+        engine.dispose()
+    return url
+
+
+def stored_rows(url: str, sender: str | None = None) -> list[str]:
+    """The raw ``data`` column, read with SQL rather than through Rasa."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT data FROM events"
+            if sender is not None:
+                query += " WHERE sender_id = :sender"
+            rows = connection.execute(sa.text(query + " ORDER BY id"), {"sender": sender})
+            return [data for (data,) in rows]
+    finally:
+        engine.dispose()

@@ -1,0 +1,119 @@
+"""`python -m bot.retention --days N`: old conversations leave the tracker store, recent stay."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.retention import delete_old_conversations, engine_from_endpoints, main
+from bot.tracker_store import RedactingTrackerStore
+from tests.store_backends import BACKENDS
+from tests.store_backends import database_url as backend_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = 86_400.0
+NOW = time.time()
+
+
+def session(start_days_ago: float, text: str, minutes: float = 5) -> list:
+    """One conversation session: started ``start_days_ago`` days ago, lasting ``minutes``."""
+    start = NOW - start_days_ago * DAY
+    step = minutes * 60 / 4
+    return [
+        ActionExecuted("action_session_start", timestamp=start - 0.001),
+        SessionStarted(timestamp=start),
+        SlotSet("language", "fi", timestamp=start + step),
+        UserUttered(text, {"name": "greet", "confidence": 1.0}, timestamp=start + 2 * step),
+        ActionExecuted("action_listen", timestamp=start + 4 * step),
+    ]
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path, monkeypatch) -> RedactingTrackerStore:
+    monkeypatch.setenv("KOTOBOT_DB_URL", backend_url(request.param, tmp_path))
+    store = RedactingTrackerStore(domain=Domain.load(str(ROOT / "domain.yml")))
+    conversations = {
+        "quiet-for-40-days": session(40, "vanha keskustelu oldwordalpha"),
+        "today": session(0.01, "tämän päivän kysymys"),
+        "old-and-new-sessions": session(45, "vanha istunto oldwordbeta") + session(2, "uusi"),
+        # Started 31 days ago and still going 29 days ago: in progress at the cutoff, kept whole.
+        "session-across-cutoff": session(31, "rajalla", minutes=2 * 24 * 60),
+    }
+    for sender, events in conversations.items():
+        tracker = DialogueStateTracker.from_events(sender, events, store.domain.slots)
+        asyncio.run(store.save(tracker))
+    yield store
+    store.engine.dispose()
+
+
+def user_texts(store: RedactingTrackerStore, sender: str) -> list[str]:
+    tracker = asyncio.run(store.retrieve_full_tracker(sender))
+    if tracker is None:
+        return []
+    return [e.text for e in tracker.events if isinstance(e, UserUttered)]
+
+
+def test_old_sessions_are_deleted_recent_ones_kept(store, tmp_path):
+    before = asyncio.run(store.keys())
+    dry = delete_old_conversations(store.engine, days=30, now=NOW, dry_run=True)
+    assert asyncio.run(store.keys()) == before, "a dry run deletes nothing"
+
+    result = delete_old_conversations(store.engine, days=30, now=NOW)
+    assert (result.events, result.conversations) == (dry.events, dry.conversations) == (10, 1)
+    assert set(asyncio.run(store.keys())) == {
+        "today", "old-and-new-sessions", "session-across-cutoff",
+    }  # fmt: skip
+    assert user_texts(store, "today") == ["tämän päivän kysymys"]
+    assert user_texts(store, "old-and-new-sessions") == ["uusi"]
+    assert user_texts(store, "session-across-cutoff") == ["rajalla"]
+    # What remains is still a working conversation: its language slot is restored.
+    assert asyncio.run(store.retrieve("old-and-new-sessions")).get_slot("language") == "fi"
+    if store.engine.dialect.name == "sqlite":
+        # SQLite is vacuumed: the deleted texts are not left in the file's free pages.
+        raw = (tmp_path / "tracker.sqlite3").read_bytes()
+        assert b"oldwordalpha" not in raw and b"oldwordbeta" not in raw
+        assert b"rajalla" in raw
+
+
+def test_zero_days_deletes_everything_finished(store):
+    delete_old_conversations(store.engine, days=0, now=NOW + 1)
+    assert asyncio.run(store.keys()) == []
+
+
+def test_command_line_uses_the_servers_configuration(store, tmp_path, capsys):
+    """``KOTOBOT_DB_URL`` (set by the fixture) overrides endpoints.yml, as for the server."""
+    assert main(["--days", "30", "--endpoints", str(ROOT / "endpoints.yml")]) == 0
+    assert "deleted 10 events older than 30 days" in capsys.readouterr().out
+    assert "quiet-for-40-days" not in asyncio.run(store.keys())
+
+
+def test_command_line_defaults_to_30_days_and_endpoints_sqlite_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("KOTOBOT_DB_URL", raising=False)
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "tracker_store:\n  type: bot.tracker_store.RedactingTrackerStore\n"
+        f"  db: {tmp_path / 'other.sqlite3'}\n",
+        "utf-8",
+    )
+    engine = engine_from_endpoints(endpoints)
+    assert engine.url.database == str(tmp_path / "other.sqlite3")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.retention", "--endpoints", str(endpoints)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "deleted 0 events older than 30 days" in result.stdout
+
+
+def test_other_tracker_store_types_are_refused(tmp_path):
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text("tracker_store:\n  type: redis\n  url: localhost\n", "utf-8")
+    with pytest.raises(SystemExit, match="SQL tracker stores only"):
+        engine_from_endpoints(endpoints)
