@@ -33,8 +33,8 @@ class ActionFallbackSuggestions(Action):
         parse = tracker.latest_message or {}
         locale = locale_of(tracker)
         municipality = latest_entity(tracker, "municipality")
-        if municipality and tracker.get_slot("last_topic"):
-            # "and in Tampere?": the same topic, now with that municipality's services.
+        if municipality:
+            # "and in Tampere?", "I live in Espoo": that municipality's services for immigrants.
             send(dispatcher, *await services_replies(locale, municipality))
             return []
         if (parse.get("language") or {}).get("unsupported"):

@@ -162,3 +162,17 @@ def test_topic_answers_arrive_within_3_s_when_the_content_api_is_down(monkeypatc
     _, messages = run_action(ActionAnswerTopic(), state_for("residence_permit", "fa"))
     assert time.monotonic() - start < 3
     assert "https://" in messages[0]["text"]
+
+
+def test_a_municipality_on_its_own_gives_its_services(monkeypatch):
+    ptv = FakePtv([service("Integration services", "Advice for immigrants in Espoo")])
+    monkeypatch.setattr("actions.services.ptv_client", lambda: ptv)
+    state = load_tracker_state("first_message_arabic", slots={"language": "en"})
+    state["latest_message"] = {
+        "text": "I live in Espoo",
+        "intent": {"name": "out_of_scope"},
+        "entities": [{"entity": "municipality", "value": "Espoo", "start": 10, "end": 15}],
+    }
+    _, messages = run_action(ActionFallbackSuggestions(), state)
+    assert ptv.calls == [("049", "en")]
+    assert "Integration services" in messages[0]["text"]

@@ -50,11 +50,12 @@ class LangdetectBackend:
     name = "langdetect"
     _ALIASES = {"zh-cn": "zh", "zh-tw": "zh"}
 
-    def __init__(self, languages: Sequence[str]) -> None:
+    def __init__(self, languages: Sequence[str] | None) -> None:
+        """``languages=None``: all 55 languages langdetect knows (to recognise other languages)."""
         from langdetect import DetectorFactory
 
         DetectorFactory.seed = 0  # langdetect is random unless seeded
-        self._languages = frozenset(languages)
+        self._languages = frozenset(languages) if languages is not None else None
 
     def scores(self, text: str) -> Scores:
         from langdetect import detect_langs
@@ -67,7 +68,7 @@ class LangdetectBackend:
         merged: dict[str, float] = {}
         for guess in found:
             code = self._ALIASES.get(guess.lang, guess.lang)
-            if code in self._languages:
+            if self._languages is None or code in self._languages:
                 merged[code] = merged.get(code, 0.0) + guess.prob
         total = sum(merged.values())
         if not total:

@@ -6,12 +6,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.langid.backends import Backend, make_backend
+from bot.langid.backends import Backend, LangdetectBackend, make_backend
 from bot.langid.text import foreign_script, language_words
 
 # Languages we do not speak but people in Finland often write: detected only to tell the user,
 # politely, which languages we do speak. Kept separate from the main detector so that they can
-# never lower its accuracy on the supported languages.
+# never lower its accuracy on the supported languages. Two detectors must agree (lingua in its
+# small low-accuracy mode over ~35 languages, and langdetect over its 55): one alone sometimes
+# takes a short French question for German.
 OTHER_LANGUAGES = (
     "de", "it", "pt", "nl", "pl", "ro", "hu", "cs", "sk", "hr", "sq", "vi", "id", "tl", "sw",
     "da", "nb", "lv", "lt", "bg", "az", "yo",
@@ -43,7 +45,7 @@ class DetectorSettings:
     min_confidence: float = 0.5
     # "This is not one of our languages" needs a longer message and a clear verdict.
     unsupported_min_words: int = 4
-    unsupported_min_confidence: float = 0.9
+    unsupported_min_confidence: float = 0.8
     # ... and the supported-language detector must itself be unsure.
     unsupported_max_supported_confidence: float = 0.95
 
@@ -55,16 +57,20 @@ class LanguageDetector:
         self.languages = tuple(languages)
         self.settings = settings or DetectorSettings()
         self._backend: Backend = make_backend(self.settings.backend, self.languages)
-        self._wide: Backend | None = None
+        self._wide: tuple[Backend, Backend] | None = None
 
-    def _wide_backend(self) -> Backend:
+    def _wide_backends(self) -> tuple[Backend, Backend]:
         if self._wide is None:
-            self._wide = make_backend("lingua", self.languages + OTHER_LANGUAGES, low_accuracy=True)
+            self._wide = (
+                make_backend("lingua", self.languages + OTHER_LANGUAGES, low_accuracy=True),
+                LangdetectBackend(None),
+            )
         return self._wide
 
     def warm_up(self) -> None:
         """Load every model now, so that no message pays for it."""
-        self._wide_backend()
+        for backend in self._wide_backends():
+            backend.scores("warm up the language models")
         self.detect("warm up the language models")
 
     def detect(self, text: str) -> Detection:
@@ -88,10 +94,14 @@ class LanguageDetector:
         return Detection(language, confidence, reliable, len(words), unsupported, scores)
 
     def _other_language(self, text: str) -> str | None:
-        wide = self._wide_backend().scores(text)
-        if not wide:
-            return None
-        code, confidence = wide[0]
-        if code in self.languages or confidence < self.settings.unsupported_min_confidence:
-            return None
-        return code
+        """An unsupported language both wide detectors are sure of, else None."""
+        verdicts = []
+        for backend in self._wide_backends():
+            scores = backend.scores(text)
+            if not scores:
+                return None
+            code, confidence = scores[0]
+            if code in self.languages or confidence < self.settings.unsupported_min_confidence:
+                return None
+            verdicts.append(code)
+        return verdicts[0]
