@@ -14,7 +14,7 @@ TRAIN_INPUTS := config.yml domain.yml topics.yml $(wildcard locales/*.yml) \
 	$(shell find data bot/nlu bot/langid -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
 .PHONY: help install train run test lint check-data validate pytest test-stories bench eval-nlu \
-	report retention generate web clean
+	report retention generate web bench-quick clean
 
 help:
 	@echo "make run    set up, train if needed, start action server :5055, Rasa :5005, web page :8080"
@@ -71,6 +71,11 @@ test: lint check-data validate pytest test-stories
 bench: install train
 	$(BIN)/python -m bench.langid --out reports/langid.md
 	$(BIN)/python -m bench.langid_bot --out reports/langid_bot.md
+	$(BIN)/python -m bench.perf
+
+# Smoke run of the performance comparison (fewer messages, stock model reused when cached).
+bench-quick: install train
+	$(BIN)/python -m bench.perf --quick --skip-stock
 
 # Questions that fell back or got negative feedback, per language, for content editors.
 report: install
