@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,7 @@ def running_bot(
     *,
     env: Mapping[str, str | None] | None = None,
     credentials: Path | None = None,
+    rasa_args: Sequence[str] = (),
 ) -> Iterator[Bot]:
     """The action server and the Rasa server (REST channel; HTTP API behind a token).
 
@@ -123,6 +124,7 @@ def running_bot(
             str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
             "--interface", "127.0.0.1", "--credentials", str(credentials),
             "--endpoints", str(endpoints), "--enable-api", "--auth-token", token,
+            *rasa_args,
         ],
         cwd=root, env=server_env, stdout=log_files[1], stderr=subprocess.STDOUT,
     )  # fmt: skip

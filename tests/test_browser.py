@@ -14,13 +14,11 @@ import http.server
 import json
 import os
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
@@ -88,24 +86,11 @@ def serving_web() -> Iterator[str]:
 
 @contextlib.contextmanager
 def running_servers(logs: Path, cors_origin: str) -> Iterator[Bot]:
-    """bench.servers.running_bot, plus `--cors <page origin>` on `rasa run` as scripts/run.sh
-    passes it: the widget's socket.io client starts with cross-origin HTTP long-polling.
-    (running_bot takes no extra arguments yet, so its Popen gets them while it starts.)"""
-    popen = subprocess.Popen
-    patched: list[list[str]] = []
-
-    def popen_with_cors(args: list[str], *rest: Any, **kwargs: Any) -> subprocess.Popen:
-        if list(args[1:3]) == ["run", "--model"]:
-            args = [*args, "--cors", cors_origin]
-            patched.append(args)
-        return popen(args, *rest, **kwargs)
-
-    with contextlib.ExitStack() as stack:
-        with mock.patch.object(subprocess, "Popen", popen_with_cors):
-            # Conversations (running_bot) and feedback go to throw-away files, not var/.
-            feedback = {"KOTOBOT_FEEDBACK_DB": str(logs / "feedback.sqlite3")}
-            bot = stack.enter_context(running_bot(MODEL, logs, env=feedback))
-        assert patched, "bench.servers.running_bot no longer starts `rasa run --model ...`"
+    """bench.servers.running_bot with `--cors <page origin>` as scripts/run.sh passes it: the
+    widget's socket.io client starts with cross-origin HTTP long-polling. Conversations and
+    feedback go to throw-away files, not var/."""
+    feedback = {"KOTOBOT_FEEDBACK_DB": str(logs / "feedback.sqlite3")}
+    with running_bot(MODEL, logs, env=feedback, rasa_args=["--cors", cors_origin]) as bot:
         yield bot
 
 
