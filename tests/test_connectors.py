@@ -234,7 +234,7 @@ def running(fake: FakePlatforms, tmp_path_factory: pytest.TempPathFactory) -> It
         "TELEGRAM_API_URL": f"{fake.url}/telegram",
         "FACEBOOK_VERIFY_TOKEN": FACEBOOK_VERIFY, "FACEBOOK_APP_SECRET": FACEBOOK_SECRET,
         "FACEBOOK_PAGE_ACCESS_TOKEN": "fake-page-token", "FACEBOOK_GRAPH_URL": f"{fake.url}/graph",
-        "SLACK_BOT_TOKEN": "xoxb-fake-token", "SLACK_SIGNING_SECRET": SLACK_SECRET,
+        "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SLACK_SECRET,
         "SLACK_API_URL": f"{fake.url}/slack/api/",
         "TWILIO_ACCOUNT_SID": TWILIO_SID, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "TWILIO_WEBHOOK_URL": TWILIO_PUBLIC_URL, "TWILIO_API_URL": f"{fake.url}/twilio",
@@ -552,7 +552,7 @@ def test_slack_signed_event_is_answered_in_finnish_with_buttons(running):
     posts = slack_posts(running, channel)
     assert posts, "Slack replies in the background: nothing reached chat.postMessage"
     calls = running.fake.matching(lambda c: c.fields.get("channel") == channel)
-    assert all(c.headers.get("Authorization") == "Bearer xoxb-fake-token" for c in calls)
+    assert all(c.headers.get("Authorization") == "Bearer xoxb-test" for c in calls)
     text = joined([post.get("text", "") for post in posts])
     assert FI.text("topic_intro") in text and "**" not in text
     blocks = [block for post in posts for block in post.get("blocks", [])]
