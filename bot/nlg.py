@@ -14,6 +14,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot import rasa_tuning
 from bot.locales import FALLBACK_LANGUAGE, get_locale
 
 UTTER_PREFIX = "utter_"
@@ -24,6 +25,7 @@ class LocaleNaturalLanguageGenerator(NaturalLanguageGenerator):
         self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None
     ) -> None:
         self.domain = domain
+        rasa_tuning.install()  # every Rasa server process builds its NLG before serving
 
     async def generate(
         self,

@@ -89,7 +89,10 @@ def delete_old_conversations(
             session.commit()
     if not dry_run and events and engine.dialect.name == "sqlite":
         with engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM"))
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            autocommit.execute(sa.text("VACUUM"))
+            # The tracker store writes in WAL mode: empty the log too, not only the main file.
+            autocommit.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
     return RetentionResult(events=events, conversations=conversations, cutoff=cutoff)
 
 

@@ -1,0 +1,55 @@
+"""Fixes for Rasa 3.6 internals that cost more per message than Kotobot's whole NLU pipeline.
+
+Profiled with py-spy under the REST load of ``make bench`` (docs/performance.md):
+
+- ``RemoteAction._validate_action_result`` calls ``jsonschema.validate``, which re-checks the
+  *schema itself* against the JSON-Schema meta-schema and builds a new validator on every action
+  server reply: ~40 % of the Rasa server's CPU time with two custom actions per message. Here the
+  validator is built once per schema; replies are validated exactly as before.
+
+``install()`` is idempotent and is called when Rasa builds our NLG from endpoints.yml, which every
+server process does before its first message (bot/nlg.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from jsonschema import ValidationError
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.constants import DOCS_BASE_URL
+
+_INSTALLED = "_kotobot_cached_validator"
+
+
+@functools.cache
+def _validator(action_class: type[RemoteAction]) -> Any:
+    """The validator of a RemoteAction class's response schema (a static method: per class)."""
+    schema = action_class.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)  # once, as jsonschema.validate would on every call
+    return cls(schema)
+
+
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    """RemoteAction._validate_action_result with the validator built once."""
+    try:
+        _validator(type(self)).validate(result)
+        return True
+    except ValidationError as error:
+        error.message += (
+            ". Failed to validate Action server response from API, make sure your response "
+            f"from the Action endpoint is valid. For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise
+
+
+def install() -> None:
+    """Replaces the slow Rasa internals above (once per process)."""
+    if getattr(RemoteAction, _INSTALLED, False):
+        return
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    setattr(RemoteAction, _INSTALLED, True)
