@@ -32,7 +32,6 @@ STATIC_REPLIES = (
 )  # fmt: skip
 
 CUSTOM_ACTIONS = (
-    "action_track_language",
     "action_change_language",
     "action_answer_topic",
     "action_show_help",
@@ -54,12 +53,14 @@ def build_domain(tax: Taxonomy) -> dict[str, Any]:
                 "type": "categorical",
                 "values": list(tax.languages),
                 "influence_conversation": False,
-                "mappings": [{"type": "custom", "action": "action_track_language"}],
+                # Set in the Rasa server after every message by bot.policies.language.
+                "mappings": [{"type": "custom"}],
             },
             "ui_language": {
                 "type": "text",
                 "influence_conversation": False,
-                "mappings": [{"type": "custom", "action": "action_track_language"}],
+                # Set in the Rasa server after every message by bot.policies.language.
+                "mappings": [{"type": "custom"}],
             },
             "municipality": {
                 "type": "text",

@@ -7,6 +7,10 @@ Profiled with py-spy under the REST load of ``make bench`` (docs/performance.md)
   server reply: ~40 % of the Rasa server's CPU time with two custom actions per message. Here the
   validator is built once per schema; replies are validated exactly as before.
 
+- ``Event.resolve_by_type`` walks every subclass of ``Event`` (with ``inspect.isabstract``) for
+  each event it rebuilds: per message, once per stored event read back and once per event
+  redacted. Here the class found for a type name is remembered.
+
 ``install()`` is idempotent and is called when Rasa builds our NLG from endpoints.yml, which every
 server process does before its first message (bot/nlg.py).
 """
@@ -20,6 +24,7 @@ from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.events import Event
 
 _INSTALLED = "_kotobot_cached_validator"
 
@@ -47,9 +52,24 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         raise
 
 
+_resolve_event_type = Event.resolve_by_type
+_event_classes: dict[str, type[Event]] = {}
+
+
+def _resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
+    """Event.resolve_by_type, remembering each class found (unknown names behave as before)."""
+    cls = _event_classes.get(type_name)
+    if cls is None:
+        cls = _resolve_event_type(type_name, default)
+        if cls is not None and cls.type_name == type_name:
+            _event_classes[type_name] = cls
+    return cls
+
+
 def install() -> None:
     """Replaces the slow Rasa internals above (once per process)."""
     if getattr(RemoteAction, _INSTALLED, False):
         return
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
     setattr(RemoteAction, _INSTALLED, True)

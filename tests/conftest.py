@@ -39,6 +39,29 @@ def run_action(action: Any, state: dict[str, Any]) -> tuple[list[dict], list[dic
     return events, dispatcher.messages
 
 
+def track_language(state: dict[str, Any]) -> dict[str, Any]:
+    """The slots bot.policies.language sets for a tracker state's latest user message (its
+    ``latest_message`` is that message's parse result), run on Rasa's own tracker."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.paths import data_path
+    from bot.policies.language import LanguageTrackingPolicy
+
+    domain = Domain.load(data_path("domain.yml"))
+    events = copy.deepcopy(state["events"])
+    users = [event for event in events if event["event"] == "user"]
+    for event in users:  # fixtures give the parse result of the latest message only
+        event.setdefault("parse_data", {"text": event["text"], "intent": {}, "entities": []})
+    users[-1]["parse_data"] = state["latest_message"]
+    tracker = DialogueStateTracker.from_dict(state["sender_id"], events, domain.slots)
+    for name, value in state["slots"].items():
+        tracker.slots[name].value = value
+    policy_events = LanguageTrackingPolicy.slot_events(tracker)
+    assert tracker.latest_action_name == "action_listen"  # the policy's moment
+    return {event.key: event.value for event in policy_events}
+
+
 @pytest.fixture(scope="session")
 def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     if not MODEL.exists():

@@ -4,11 +4,11 @@ import re
 
 from actions.fallback import ActionFallbackSuggestions
 from actions.help import ActionShowHelp
-from actions.language import ActionChangeLanguage, ActionTrackLanguage
+from actions.language import ActionChangeLanguage
 from actions.topics import ActionAnswerTopic
 from bot.locales import get_locale
 from bot.taxonomy import taxonomy
-from tests.conftest import load_tracker_state, run_action
+from tests.conftest import load_tracker_state, run_action, track_language
 
 
 def slot_events(events):
@@ -16,21 +16,16 @@ def slot_events(events):
 
 
 def test_first_message_sets_the_detected_language():
-    events, messages = run_action(ActionTrackLanguage(), load_tracker_state("first_message_arabic"))
-    assert slot_events(events) == {"language": "ar"}
-    assert messages == []
+    assert track_language(load_tracker_state("first_message_arabic")) == {"language": "ar"}
 
 
 def test_short_message_keeps_the_conversation_language():
-    events, _ = run_action(
-        ActionTrackLanguage(), load_tracker_state("finnish_conversation_says_ok")
-    )
-    assert slot_events(events) == {}
+    assert track_language(load_tracker_state("finnish_conversation_says_ok")) == {}
 
 
 def test_button_takes_the_ui_language_from_channel_metadata():
-    events, _ = run_action(ActionTrackLanguage(), load_tracker_state("button_with_ui_language"))
-    assert slot_events(events) == {"language": "so", "ui_language": "so"}
+    state = load_tracker_state("button_with_ui_language")
+    assert track_language(state) == {"language": "so", "ui_language": "so"}
 
 
 def test_explicit_request_switches_and_is_confirmed_in_the_new_language():
@@ -40,8 +35,7 @@ def test_explicit_request_switches_and_is_confirmed_in_the_new_language():
         intent={"name": "change_language", "confidence": 0.99},
         entities=[{"entity": "language", "value": "en", "start": 3, "end": 10}],
     )
-    events, _ = run_action(ActionTrackLanguage(), state)
-    assert slot_events(events) == {"language": "en"}
+    assert track_language(state) == {"language": "en"}
     state["slots"]["language"] = "en"
     _, messages = run_action(ActionChangeLanguage(), state)
     assert messages[0]["text"] == get_locale("en").text("language_changed", language_name="English")

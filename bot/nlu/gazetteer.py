@@ -38,25 +38,27 @@ def fold(text: str) -> str:
     return "".join(out)
 
 
-def language_name_patterns() -> list[tuple[regex.Pattern, str]]:
-    """(pattern, ISO code) for every name of every language, longest names first."""
+def language_name_patterns() -> list[tuple[regex.Pattern, dict[str, str]]]:
+    """Two patterns that find every name of every language (names in Chinese script match
+    anywhere, others only as whole words), each with its name -> ISO code table. One
+    alternation per pattern, longest names first: one scan of the message, not one per name."""
     names: dict[str, str] = {}
     for locale in all_locales():
         names.setdefault(fold(locale.name), locale.code)
         for code, words in locale.names.items():
             for word in words:
                 names.setdefault(fold(word.strip()), code)
+    ordered = sorted((name for name in names if name), key=len, reverse=True)
+    han = [name for name in ordered if regex.search(r"\p{Han}", name)]
+    words = [name for name in ordered if name not in han]
     patterns = []
-    for name in sorted(names, key=len, reverse=True):
-        if not name:
-            continue
-        if regex.search(r"\p{Han}", name):
-            pattern = regex.compile(regex.escape(name))
-        else:
-            pattern = regex.compile(
-                rf"(?<![\p{{L}}\p{{M}}]){regex.escape(name)}(?![\p{{L}}\p{{M}}])"
-            )
-        patterns.append((pattern, names[name]))
+    if words:
+        alternation = "|".join(regex.escape(name) for name in words)
+        pattern = regex.compile(rf"(?<![\p{{L}}\p{{M}}])(?:{alternation})(?![\p{{L}}\p{{M}}])")
+        patterns.append((pattern, {name: names[name] for name in words}))
+    if han:
+        pattern = regex.compile("|".join(regex.escape(name) for name in han))
+        patterns.append((pattern, {name: names[name] for name in han}))
     return patterns
 
 
@@ -93,13 +95,13 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
         lowered = fold(text)
         found: list[dict[str, Any]] = []
         taken: list[tuple[int, int]] = []
-        for pattern, code in self._language_patterns:
+        for pattern, codes in self._language_patterns:
             for match in pattern.finditer(lowered):
                 span = match.span()
                 if any(span[0] < end and start < span[1] for start, end in taken):
                     continue
                 taken.append(span)
-                found.append(_entity(LANGUAGE_ENTITY, code, *span, text))
+                found.append(_entity(LANGUAGE_ENTITY, codes[match.group()], *span, text))
         for match in _WORD.finditer(text):
             municipality = find_municipality(match.group())
             if municipality and not any(

@@ -4,7 +4,9 @@ scikit-learn scores a message as ``X @ coef_.T``. ``coef_`` is row-major (intent
 ~34 × 270,000 here), so its transpose is column-major and scipy copies the whole matrix into
 row-major order before every sparse product: ~10 % of the Rasa server's CPU per message in the
 ``make bench`` profile. Stored column-major, the transpose is already row-major and nothing is
-copied. Same weights, same scores, same training.
+copied. Rasa also stacks every message's sparse features with an empty dense matrix and returns
+COO, which scikit-learn converts back: here the sparse rows go straight into one CSR matrix.
+Same features, same weights, same scores.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+from scipy.sparse import csr_matrix, vstack
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -24,3 +28,13 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         if coef is not None and not coef.flags.f_contiguous:
             self.clf.coef_ = np.asfortranarray(coef)
         return super().process(messages)
+
+    def _create_X(self, messages: list[Message]) -> csr_matrix:  # noqa: N802 (Rasa's name)
+        rows = []
+        for message in messages:
+            if message.get_dense_features(attribute=TEXT)[1] is not None:
+                return super()._create_X(messages)  # dense features: Rasa's own way
+            sparse = message.get_sparse_features(attribute=TEXT)[1]
+            width = getattr(self.clf, "n_features_in_", 0)
+            rows.append(csr_matrix(sparse.features) if sparse else csr_matrix((1, width)))
+        return vstack(rows, format="csr")

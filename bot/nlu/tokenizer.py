@@ -9,6 +9,7 @@ are glued back into words so that Finnish terms stay one token.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import regex
@@ -29,6 +30,7 @@ _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
 _GLUABLE = regex.compile(r"^[\p{Latin}\p{N}'’-]+$")
 
 
+@functools.cache
 def spacy_language(code: str) -> str:
     """The spaCy language for an ISO code: itself when spaCy has it, else multilingual ``xx``."""
     try:

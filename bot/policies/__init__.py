@@ -1,0 +1,1 @@
+"""Kotobot's dialogue policies (Rasa components, listed in config.yml)."""
