@@ -17,8 +17,9 @@ text in memory, so understanding is unaffected; the next message restores the re
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,31 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The events of a conversation's latest session (as SQLTrackerStore._event_query selects them).
+_LATEST_SESSION = """
+    FROM events WHERE sender_id = :sender AND (
+        timestamp >= (SELECT max(timestamp) FROM events
+                      WHERE sender_id = :sender AND type_name = 'session_started')
+        OR NOT EXISTS (SELECT 1 FROM events
+                       WHERE sender_id = :sender AND type_name = 'session_started'))"""
+_SESSION_EVENTS = sa.text(f"SELECT data {_LATEST_SESSION} ORDER BY id")
+_SESSION_COUNT = sa.text(f"SELECT count(*) {_LATEST_SESSION}")
+_ALL_EVENTS = sa.text("SELECT data FROM events WHERE sender_id = :sender ORDER BY id")
+_STORED = "_kotobot_stored_events"  # on a tracker: how many of its events are in the database
+
+
+def _row(sender_id: str, event: Event) -> dict[str, Any]:
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
 class RedactingTrackerStore(SQLTrackerStore):
     """SQLTrackerStore (SQLite or PostgreSQL) that stores and streams only redacted events."""
 
@@ -123,11 +149,37 @@ class RedactingTrackerStore(SQLTrackerStore):
         sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessionmaker = sessionmaker(bind=self.engine)
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
-        """The events to insert (those not stored yet), redacted: SQLTrackerStore.save writes
-        exactly what this yields."""
-        for event in super()._additional_events(session, tracker):
-            yield redacted(event)
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        """SQLTrackerStore._retrieve in plain SQL (the ORM query cost more than the rest of
+        the read). The tracker remembers how many of its events are stored, so that ``save``
+        needs no count query."""
+        query = _ALL_EVENTS if fetch_events_from_all_sessions else _SESSION_EVENTS
+        with self.engine.connect() as connection:
+            rows = connection.execute(query, {"sender": sender_id}).scalars().all()
+        if not self.domain or not rows:
+            return None
+        tracker = DialogueStateTracker.from_dict(
+            sender_id, [json.loads(row) for row in rows], self.domain.slots
+        )
+        if not fetch_events_from_all_sessions:
+            setattr(tracker, _STORED, len(rows))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Inserts the events not stored yet, redacted, in one transaction (SQLTrackerStore.save
+        with a Core executemany instead of ORM objects)."""
+        await self.stream_events(tracker)
+        with self.engine.begin() as connection:
+            stored = getattr(tracker, _STORED, None)
+            if stored is None:  # not read through this store: count what the database has
+                stored = connection.execute(_SESSION_COUNT, {"sender": tracker.sender_id}).scalar()
+            new_events = itertools.islice(tracker.events, stored, None)
+            rows = [_row(tracker.sender_id, redacted(event)) for event in new_events]
+            if rows:
+                connection.execute(self.SQLEvent.__table__.insert(), rows)
+        setattr(tracker, _STORED, len(tracker.events))
 
     async def _stream_new_events(
         self, event_broker: EventBroker, new_events: list[Event], sender_id: str
