@@ -11,20 +11,27 @@ Profiled with py-spy under the REST load of ``make bench`` (docs/performance.md)
   each event it rebuilds: per message, once per stored event read back and once per event
   redacted. Here the class found for a type name is remembered.
 
+- ``EndpointConfig.request`` opens a new aiohttp session, and so a new TCP connection, for every
+  call to the action server (one or two per message). Here each endpoint keeps one session per
+  event loop, with keep-alive connections; the requests themselves are unchanged.
+
 ``install()`` is idempotent and is called when Rasa builds our NLG from endpoints.yml, which every
 server process does before its first message (bot/nlg.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Any
 
+import aiohttp
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
+from rasa.utils.endpoints import EndpointConfig
 
 _INSTALLED = "_kotobot_cached_validator"
 
@@ -66,10 +73,39 @@ def _resolve_by_type(type_name: str, default: type[Event] | None = None) -> type
     return cls
 
 
+_new_session = EndpointConfig.session
+_SESSION = "_kotobot_session"
+
+
+class _KeptSession:
+    """``async with`` a session that outlives the block (EndpointConfig.request closes its)."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+def _kept_session(self: EndpointConfig) -> Any:
+    """The endpoint's session for the running event loop (a new one after the loop changed
+    or the session was closed), so connections to the action server are reused."""
+    loop = asyncio.get_running_loop()
+    kept = getattr(self, _SESSION, None)
+    if kept is None or kept[0] is not loop or kept[1].closed:
+        kept = (loop, _new_session(self))
+        setattr(self, _SESSION, kept)
+    return _KeptSession(kept[1])
+
+
 def install() -> None:
     """Replaces the slow Rasa internals above (once per process)."""
     if getattr(RemoteAction, _INSTALLED, False):
         return
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(_resolve_by_type)  # type: ignore[method-assign]
+    EndpointConfig.session = _kept_session  # type: ignore[method-assign]
     setattr(RemoteAction, _INSTALLED, True)
