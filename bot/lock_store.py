@@ -1,0 +1,115 @@
+"""Rasa's conversation locks in Redis when ``KOTOBOT_REDIS_URL`` is set, else in memory.
+
+Rasa handles the messages of one conversation one at a time, under a ticket lock from its lock
+store. One Rasa process can keep the locks in memory; several Rasa servers (or Sanic workers)
+sharing a tracker store must share the locks too, or two of them may handle the same
+conversation at once and one's events overwrite the other's. endpoints.yml selects this class
+(``lock_store: type: bot.lock_store.KotobotLockStore``) because it must work as committed, and
+Rasa refuses a ``${VAR}`` that is not set:
+
+- ``KOTOBOT_REDIS_URL``: ``redis://host:port/db`` (``rediss://`` for TLS); Rasa's RedisLockStore.
+- ``KOTOBOT_REDIS_PASSWORD``: the password, kept out of the URL (optional).
+- unset: Rasa's InMemoryLockStore, correct for exactly one Rasa process.
+
+Rasa lets ``SANIC_WORKERS`` above 1 through whenever a custom lock store is configured, so this
+class refuses to start with in-memory locks and several workers instead of corrupting
+conversations silently. A malformed URL or an unreachable Redis also stops the server at start,
+rather than every message failing later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.utils import number_of_sanic_workers
+from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import EndpointConfig
+
+REDIS_URL_ENV = "KOTOBOT_REDIS_URL"
+REDIS_PASSWORD_ENV = "KOTOBOT_REDIS_PASSWORD"
+DEFAULT_REDIS_PORT = 6379
+
+log = logging.getLogger(__name__)
+
+
+class LockStoreConfigError(RasaException):
+    """The lock store settings cannot work; the server must not start with them."""
+
+
+def redis_settings(url: str, password: str | None = None) -> dict[str, Any]:
+    """RedisLockStore's arguments from ``redis://[user[:password]@]host[:port][/db]``."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise LockStoreConfigError(
+            f"{REDIS_URL_ENV} must look like redis://host:port/db (got scheme {parts.scheme!r})"
+        )
+    db = parts.path.strip("/") or "0"
+    try:
+        port = parts.port or DEFAULT_REDIS_PORT
+    except ValueError as error:
+        raise LockStoreConfigError(f"{REDIS_URL_ENV}: {error}") from None
+    if not db.isdigit() or parts.query or parts.fragment:
+        raise LockStoreConfigError(f"{REDIS_URL_ENV}: the path must be a database number")
+    return {
+        "host": parts.hostname,
+        "port": port,
+        "db": int(db),
+        "username": unquote(parts.username) if parts.username else None,
+        "password": password or (unquote(parts.password) if parts.password else None),
+        "use_ssl": parts.scheme == "rediss",
+    }
+
+
+def connect_redis(settings: dict[str, Any], **options: Any) -> RedisLockStore:
+    """Rasa's RedisLockStore, after a PING: a wrong address or password fails at start."""
+    import redis
+
+    store = RedisLockStore(**settings, **options)
+    try:
+        store.red.ping()
+    except redis.RedisError as error:
+        where = f"{settings['host']}:{settings['port']}/{settings['db']}"
+        # A built-in ConnectionError: LockStore.create reports it as "Cannot connect to lock store".
+        raise ConnectionError(f"Redis lock store at {where}: {error}") from error
+    return store
+
+
+class KotobotLockStore(LockStore):
+    """Delegates to Redis or in-memory locks, chosen from the environment when Rasa loads it."""
+
+    def __init__(self, endpoint_config: EndpointConfig | None = None) -> None:
+        options = dict(endpoint_config.kwargs) if endpoint_config else {}  # key_prefix, ...
+        url = os.environ.get(REDIS_URL_ENV, "").strip()
+        if url:
+            settings = redis_settings(url, os.environ.get(REDIS_PASSWORD_ENV) or None)
+            self.backend: LockStore = connect_redis(settings, **options)
+            log.info(
+                "lock store: Redis at %s:%s/%s", settings["host"], settings["port"], settings["db"]
+            )
+        else:
+            workers = number_of_sanic_workers(endpoint_config or EndpointConfig(type="custom"))
+            if workers > 1:
+                message = (
+                    f"SANIC_WORKERS={workers} needs shared locks: set {REDIS_URL_ENV} "
+                    "(in-memory locks are per process; workers would handle one conversation "
+                    "at the same time and lose events)"
+                )
+                log.error(message)
+                raise LockStoreConfigError(message)
+            self.backend = InMemoryLockStore()
+            log.info("lock store: in memory (one Rasa process; set %s to share)", REDIS_URL_ENV)
+        super().__init__()
+
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        return self.backend.get_lock(conversation_id)
+
+    def delete_lock(self, conversation_id: str) -> None:
+        self.backend.delete_lock(conversation_id)
+
+    def save_lock(self, lock: TicketLock) -> None:
+        self.backend.save_lock(lock)
