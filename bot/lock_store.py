@@ -15,17 +15,28 @@ Rasa lets ``SANIC_WORKERS`` above 1 through whenever a custom lock store is conf
 class refuses to start with in-memory locks and several workers instead of corrupting
 conversations silently. A malformed URL or an unreachable Redis also stops the server at start,
 rather than every message failing later.
+
+A ticket expires ``TICKET_LOCK_LIFETIME`` seconds (Rasa's variable, default 60) after it was
+issued, so that a server that dies holding a lock does not block its conversation for ever. Rasa
+3.6's waiting loop has a flaw there: a message whose own ticket expires while it waits is never
+served (the emptied lock stays, and never names its ticket), so its request hangs until the
+client gives up. That happens when a user resends right after the server handling their message
+died: both tickets then expire within the same second. ``KotobotLockStore.lock`` gives such a
+message a new ticket at the back of the queue instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.utils import number_of_sanic_workers
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
@@ -83,6 +94,8 @@ class KotobotLockStore(LockStore):
     """Delegates to Redis or in-memory locks, chosen from the environment when Rasa loads it."""
 
     def __init__(self, endpoint_config: EndpointConfig | None = None) -> None:
+        if LOCK_LIFETIME <= 0:
+            raise LockStoreConfigError("TICKET_LOCK_LIFETIME must be a positive number of seconds")
         options = dict(endpoint_config.kwargs) if endpoint_config else {}  # key_prefix, ...
         url = os.environ.get(REDIS_URL_ENV, "").strip()
         if url:
@@ -113,3 +126,37 @@ class KotobotLockStore(LockStore):
 
     def save_lock(self, lock: TicketLock) -> None:
         self.backend.save_lock(lock)
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncIterator[TicketLock]:
+        """Rasa's ticket lock (LockStore.lock), except that a message whose ticket expired while
+        it waited takes a new one instead of waiting for ever."""
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        try:
+            while True:
+                lock = self.get_lock(conversation_id)
+                if lock is None or not holds_ticket(lock, ticket):
+                    log.warning(
+                        "conversation %s: a ticket expired while its message waited; "
+                        "it waits again with a new ticket",
+                        conversation_id,
+                    )
+                    ticket = self.issue_ticket(conversation_id, lock_lifetime)
+                    continue
+                if not lock.is_locked(ticket):
+                    break
+                await asyncio.sleep(wait_time_in_seconds)
+                self.update_lock(conversation_id)  # drops expired tickets (a dead server's)
+            yield lock
+        finally:
+            self.cleanup(conversation_id, ticket)
+
+
+def holds_ticket(lock: TicketLock, number: int) -> bool:
+    """Whether ``lock`` still has the unexpired ticket ``number``."""
+    return any(ticket.number == number and not ticket.has_expired() for ticket in lock.tickets)

@@ -50,17 +50,16 @@ def stored_rows(url: str, sender: str | None = None) -> list[str]:
         engine.dispose()
 
 
-def postgres_url() -> str:
-    """The test PostgreSQL as it is (not emptied), or a skip."""
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"{POSTGRES_ENV} not set")
-    return url
-
-
 def redis_url() -> str:
     """The throw-away Redis, or a skip."""
     url = os.environ.get(REDIS_ENV)
     if not url:
         pytest.skip(f"{REDIS_ENV} not set")
     return url
+
+
+def shared_store_env(folder: Path) -> dict[str, str]:
+    """What several Rasa servers need to share conversations: an emptied PostgreSQL tracker store
+    and the Redis lock store (skips unless CI provides both)."""
+    redis = redis_url()
+    return {"KOTOBOT_DB_URL": database_url("postgresql", folder), "KOTOBOT_REDIS_URL": redis}

@@ -70,6 +70,32 @@ def test_in_memory_locks_handle_one_message_of_a_conversation_at_a_time():
     assert store.get_lock(conversation) is None, "the lock is gone once nobody waits"
 
 
+async def retry_after_a_dead_holder(store: LockStore, conversation: str) -> str:
+    """A server died holding the lock; the user resends at once, so the dead ticket and the new
+    one expire within the same wait (lifetimes shortened from Rasa's 60 s)."""
+    store.issue_ticket(conversation, lock_lifetime=0.5)  # never released
+    async with store.lock(conversation, lock_lifetime=0.5, wait_time_in_seconds=0.4):
+        return "handled"
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_a_message_whose_ticket_expired_while_waiting_is_still_handled(monkeypatch, backend):
+    if backend == "redis":
+        monkeypatch.setenv("KOTOBOT_REDIS_URL", redis_url())
+    store = committed_lock_store()
+    conversation = f"lock-{uuid.uuid4().hex[:8]}"
+    handled = asyncio.run(asyncio.wait_for(retry_after_a_dead_holder(store, conversation), 5))
+    assert handled == "handled"
+    assert store.get_lock(conversation) is None, "and leaves no ticket behind"
+
+
+def test_rasas_own_lock_hangs_there():
+    """Why KotobotLockStore.lock exists: Rasa 3.6's waits for ever. If this fails after a Rasa
+    upgrade, the upgrade fixed it and the override can go."""
+    with pytest.raises(asyncio.TimeoutError):
+        asyncio.run(asyncio.wait_for(retry_after_a_dead_holder(InMemoryLockStore(), "x"), 3))
+
+
 @pytest.mark.parametrize("workers", ["2", "4"])
 def test_in_memory_locks_refuse_several_sanic_workers(monkeypatch, workers):
     monkeypatch.setenv("SANIC_WORKERS", workers)
