@@ -9,7 +9,9 @@ Rasa refuses a ``${VAR}`` that is not set:
 
 - ``KOTOBOT_REDIS_URL``: ``redis://host:port/db`` (``rediss://`` for TLS); Rasa's RedisLockStore.
 - ``KOTOBOT_REDIS_PASSWORD``: the password, kept out of the URL (optional).
-- unset: Rasa's InMemoryLockStore, correct for exactly one Rasa process.
+- else Rasa's own keys under ``lock_store:`` (``url: redis-host``, ``port``, ``db``, ``password``),
+  as Rasa's Helm chart writes them (deploy/helm/values.yml): Redis too.
+- none of these: Rasa's InMemoryLockStore, correct for exactly one Rasa process.
 
 Rasa lets ``SANIC_WORKERS`` above 1 through whenever a custom lock store is configured, so this
 class refuses to start with in-memory locks and several workers instead of corrupting
@@ -76,18 +78,40 @@ def redis_settings(url: str, password: str | None = None) -> dict[str, Any]:
     }
 
 
-def connect_redis(settings: dict[str, Any], **options: Any) -> RedisLockStore:
+def redis_settings_from(endpoint_config: EndpointConfig | None) -> dict[str, Any] | None:
+    """RedisLockStore's arguments from the environment, else from Rasa's own ``lock_store`` keys
+    (``url``, ``port``, ``db``, ``password``: what Rasa's Helm chart writes); None: no Redis."""
+    options = dict(endpoint_config.kwargs) if endpoint_config else {}  # key_prefix, ...
+    password = os.environ.get(REDIS_PASSWORD_ENV) or None
+    url = os.environ.get(REDIS_URL_ENV, "").strip()
+    if url:
+        settings = redis_settings(url, password)
+        return {**{k: v for k, v in options.items() if k not in settings}, **settings}
+    if endpoint_config is None or not endpoint_config.url:
+        return None
+    settings = {**options, "host": endpoint_config.url}
+    if password:
+        settings["password"] = password
+    return settings
+
+
+def connect_redis(settings: dict[str, Any]) -> RedisLockStore:
     """Rasa's RedisLockStore, after a PING: a wrong address or password fails at start."""
     import redis
 
-    store = RedisLockStore(**settings, **options)
+    store = RedisLockStore(**settings)
     try:
         store.red.ping()
     except redis.RedisError as error:
-        where = f"{settings['host']}:{settings['port']}/{settings['db']}"
         # A built-in ConnectionError: LockStore.create reports it as "Cannot connect to lock store".
-        raise ConnectionError(f"Redis lock store at {where}: {error}") from error
+        raise ConnectionError(f"Redis lock store at {where(settings)}: {error}") from error
     return store
+
+
+def where(settings: dict[str, Any]) -> str:
+    """host:port/db, never the password."""
+    port, db = settings.get("port", DEFAULT_REDIS_PORT), settings.get("db", 1)  # Rasa's defaults
+    return f"{settings['host']}:{port}/{db}"
 
 
 class KotobotLockStore(LockStore):
@@ -96,14 +120,10 @@ class KotobotLockStore(LockStore):
     def __init__(self, endpoint_config: EndpointConfig | None = None) -> None:
         if LOCK_LIFETIME <= 0:
             raise LockStoreConfigError("TICKET_LOCK_LIFETIME must be a positive number of seconds")
-        options = dict(endpoint_config.kwargs) if endpoint_config else {}  # key_prefix, ...
-        url = os.environ.get(REDIS_URL_ENV, "").strip()
-        if url:
-            settings = redis_settings(url, os.environ.get(REDIS_PASSWORD_ENV) or None)
-            self.backend: LockStore = connect_redis(settings, **options)
-            log.info(
-                "lock store: Redis at %s:%s/%s", settings["host"], settings["port"], settings["db"]
-            )
+        settings = redis_settings_from(endpoint_config)
+        if settings is not None:
+            self.backend: LockStore = connect_redis(settings)
+            log.info("lock store: Redis at %s", where(settings))
         else:
             workers = number_of_sanic_workers(endpoint_config or EndpointConfig(type="custom"))
             if workers > 1:

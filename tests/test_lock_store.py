@@ -10,6 +10,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import redis
@@ -27,7 +28,7 @@ MODEL = ROOT / "models" / "kotobot.tar.gz"
 
 @pytest.fixture(autouse=True)
 def no_lock_settings(monkeypatch):
-    for name in ("KOTOBOT_REDIS_URL", "KOTOBOT_REDIS_PASSWORD", "SANIC_WORKERS"):
+    for name in ("KOTOBOT_REDIS_URL", "KOTOBOT_REDIS_PASSWORD", "SANIC_WORKERS", "REDIS_HOST"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -216,6 +217,30 @@ def test_redis_password_from_the_environment(monkeypatch):
     finally:
         admin.acl_deluser(user)
         admin.close()
+
+
+def test_rasas_own_lock_store_keys_as_the_helm_chart_writes_them(tmp_path, monkeypatch):
+    """No KOTOBOT_REDIS_URL, but ``url``/``port``/``db`` under ``lock_store:`` with ${VARS}, as
+    Rasa's Helm chart renders endpoints.yml (deploy/helm/values.yml)."""
+    parts = urlsplit(redis_url())
+    monkeypatch.setenv("REDIS_HOST", parts.hostname or "")
+    monkeypatch.setenv("REDIS_PORT", str(parts.port))
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "lock_store:\n  type: bot.lock_store.KotobotLockStore\n"
+        '  url: ${REDIS_HOST}\n  port: ${REDIS_PORT}\n  db: "3"\n',
+        "utf-8",
+    )
+    store = LockStore.create(read_endpoint_config(str(endpoints), "lock_store"))
+    assert isinstance(store.backend, RedisLockStore)
+    conversation = f"lock-{uuid.uuid4().hex[:8]}"
+    store.save_lock(store.create_lock(conversation))
+    direct = redis.Redis.from_url(with_db(redis_url(), 3))
+    try:
+        assert direct.exists(f"lock:{conversation}")
+    finally:
+        store.delete_lock(conversation)
+        direct.close()
 
 
 def test_endpoint_options_reach_redis(monkeypatch):
