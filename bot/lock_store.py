@@ -1,4 +1,4 @@
-"""Rasa's conversation locks in Redis when ``KOTOBOT_REDIS_URL`` is set, else in memory.
+"""Rasa's conversation locks in Redis when one is configured, else in memory.
 
 Rasa handles the messages of one conversation one at a time, under a ticket lock from its lock
 store. One Rasa process can keep the locks in memory; several Rasa servers (or Sanic workers)
