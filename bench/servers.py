@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +25,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports (each socket stays bound until all are chosen)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
 
 
 def wait_until(url: str, timeout: float, process: subprocess.Popen) -> None:
@@ -78,24 +88,54 @@ class Bot:
         return self.tracker(sender)["slots"].get(name)
 
 
+class Servers:
+    """One action server and one or more Rasa servers on the same endpoints (and so the same
+    tracker store and lock store): what ``running_servers`` yields."""
+
+    def __init__(
+        self, bots: list[Bot], rasa: list[subprocess.Popen], actions: subprocess.Popen, logs: Path
+    ) -> None:
+        self.bots = bots
+        self.rasa = rasa
+        self.actions = actions
+        self.logs = logs
+
+    def kill(self, index: int) -> None:
+        """SIGKILL Rasa server ``index``, as when its machine dies: no shutdown, nothing flushed,
+        any lock it holds stays in the lock store until it expires."""
+        self.rasa[index].kill()
+        self.rasa[index].wait(timeout=30)
+
+    def alive(self, index: int) -> bool:
+        return self.rasa[index].poll() is None
+
+
+def rasa_log_name(index: int) -> str:
+    """rasa.log for the first Rasa server (what single-server tests read), rasa2.log, ..."""
+    return "rasa.log" if index == 0 else f"rasa{index + 1}.log"
+
+
 @contextlib.contextmanager
-def running_bot(
+def running_servers(
     model: Path,
     logs: Path | None = None,
     *,
+    rasa_servers: int = 1,
     env: Mapping[str, str | None] | None = None,
     credentials: Path | None = None,
     rasa_args: Sequence[str] = (),
-) -> Iterator[Bot]:
-    """The action server and the Rasa server (REST channel; HTTP API behind a token).
+) -> Iterator[Servers]:
+    """The action server and ``rasa_servers`` Rasa servers (REST channel; HTTP API behind a
+    token), each on its own free port, started together.
 
     ``env`` changes the servers' environment (a ``None`` value removes a variable), e.g. to
-    switch messaging connectors on with test secrets; ``credentials`` replaces credentials.yml.
+    switch messaging connectors on with test secrets or to share a database; ``credentials``
+    replaces credentials.yml.
     """
     root = project_root()
     logs = logs or Path(tempfile.mkdtemp(prefix="kotobot-servers-"))
     logs.mkdir(parents=True, exist_ok=True)
-    action_port, rasa_port = free_port(), free_port()
+    action_port, *rasa_ports = free_ports(1 + rasa_servers)
     endpoints = logs / "endpoints.yml"
     endpoints.write_text(
         (root / "endpoints.yml")
@@ -113,42 +153,124 @@ def running_bot(
             server_env.pop(name, None)
         else:
             server_env[name] = value
-    log_files = [open(logs / name, "w") for name in ("actions.log", "rasa.log")]
+    names = ["actions.log"] + [rasa_log_name(i) for i in range(rasa_servers)]
+    log_files = [open(logs / name, "w") for name in names]
     actions = subprocess.Popen(
         [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port),
          "--logging-config-file", str(root / "bot" / "resources" / "logging.yml")],
         cwd=root, env=server_env, stdout=log_files[0], stderr=subprocess.STDOUT,
     )  # fmt: skip
-    rasa = subprocess.Popen(
-        [
-            str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
-            "--interface", "127.0.0.1", "--credentials", str(credentials),
-            "--endpoints", str(endpoints), "--enable-api", "--auth-token", token,
-            *rasa_args,
-        ],
-        cwd=root, env=server_env, stdout=log_files[1], stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    rasa = [
+        subprocess.Popen(
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(model),
+                "--port",
+                str(port),
+                "--interface",
+                "127.0.0.1",
+                "--credentials",
+                str(credentials),
+                "--endpoints",
+                str(endpoints),
+                "--enable-api",
+                "--auth-token",
+                token,
+                *rasa_args,
+            ],
+            cwd=root,
+            env=server_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for port, log in zip(rasa_ports, log_files[1:], strict=True)
+    ]
     try:
         wait_until(f"http://127.0.0.1:{action_port}/health", 120, actions)
-        wait_until(f"http://127.0.0.1:{rasa_port}/", 300, rasa)
-        yield Bot(
-            f"http://127.0.0.1:{rasa_port}",
-            token,
-            logs=logs,
-            db_url=server_env.get("KOTOBOT_DB_URL"),
-        )
+        for port, process in zip(rasa_ports, rasa, strict=True):
+            wait_until(f"http://127.0.0.1:{port}/", 300, process)
+        db_url = server_env.get("KOTOBOT_DB_URL")
+        bots = [
+            Bot(f"http://127.0.0.1:{port}", token, logs=logs, db_url=db_url) for port in rasa_ports
+        ]
+        yield Servers(bots, rasa, actions, logs)
     except Exception:
         for log in log_files:
             log.flush()
-        sys.stderr.write((logs / "rasa.log").read_text("utf-8")[-5000:])
+        for name in names[1:]:
+            sys.stderr.write(f"--- {name}\n" + (logs / name).read_text("utf-8")[-5000:])
         raise
     finally:
-        for process in (rasa, actions):
+        for process in (*rasa, actions):
             process.terminate()
-        for process in (rasa, actions):
+        for process in (*rasa, actions):
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
         for log in log_files:
             log.close()
+
+
+@contextlib.contextmanager
+def running_bot(
+    model: Path,
+    logs: Path | None = None,
+    *,
+    env: Mapping[str, str | None] | None = None,
+    credentials: Path | None = None,
+    rasa_args: Sequence[str] = (),
+) -> Iterator[Bot]:
+    """The action server and one Rasa server (see ``running_servers``), talked to as a Bot."""
+    with running_servers(
+        model, logs, env=env, credentials=credentials, rasa_args=rasa_args
+    ) as servers:
+        yield servers.bots[0]
+
+
+class LocalPtv:
+    """The Service Catalogue (PTV) on 127.0.0.1, from bench.perf_fixtures' sample records, in a
+    thread of this process: service answers need no network and are the same every run. The
+    service list of a municipality in ``slow`` takes that many seconds (a server can then be
+    stopped while it waits): only the first request waits, so a retry is answered at once.
+    ``asked[code]`` is set when that first request arrives."""
+
+    def __init__(self, slow: Mapping[str, float] | None = None) -> None:
+        from http.server import ThreadingHTTPServer
+
+        from bench import perf_fixtures
+
+        services, channels = perf_fixtures.load_ptv(perf_fixtures.PTV_SAMPLES)
+        self.slow = dict(slow or {})
+        self.asked = {code: threading.Event() for code in self.slow}
+        ptv = self
+
+        class Handler(perf_fixtures.Handler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                path = self.path.split("?")[0]
+                if perf_fixtures.LIST.fullmatch(path):
+                    code = path.rsplit("/", 1)[-1]
+                    delay = ptv.slow.pop(code, None)  # the first request only
+                    if delay is not None:
+                        ptv.asked[code].set()
+                        time.sleep(delay)
+                super().do_GET()
+
+        Handler.content_root = Path(tempfile.gettempdir()) / "kotobot-no-content"
+        Handler.services, Handler.channels = services, channels
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ptv/api/v11"
+        self.env = {"KOTOBOT_PTV_URL": self.url}
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.1,), daemon=True)
+
+    def __enter__(self) -> LocalPtv:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,7 +1,10 @@
-"""The databases the tracker-store tests run on: SQLite always, PostgreSQL when CI provides one.
+"""The databases the tracker-store tests run on: SQLite always, PostgreSQL when CI provides one;
+and the Redis the lock-store tests run on.
 
 ``KOTOBOT_TEST_POSTGRES_URL`` (e.g. ``postgresql://kotobot@127.0.0.1:5432/kotobot_test``) points
 at a database the tests may empty; without it the PostgreSQL variants are skipped.
+``KOTOBOT_TEST_REDIS_URL`` (e.g. ``redis://127.0.0.1:56379/0``, scripts/start-redis.sh) points at a
+throw-away Redis; without it the Redis tests are skipped.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 POSTGRES_ENV = "KOTOBOT_TEST_POSTGRES_URL"
+REDIS_ENV = "KOTOBOT_TEST_REDIS_URL"
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -44,3 +48,18 @@ def stored_rows(url: str, sender: str | None = None) -> list[str]:
             return [data for (data,) in rows]
     finally:
         engine.dispose()
+
+
+def redis_url() -> str:
+    """The throw-away Redis, or a skip."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"{REDIS_ENV} not set")
+    return url
+
+
+def shared_store_env(folder: Path) -> dict[str, str]:
+    """What several Rasa servers need to share conversations: an emptied PostgreSQL tracker store
+    and the Redis lock store (skips unless CI provides both)."""
+    redis = redis_url()
+    return {"KOTOBOT_DB_URL": database_url("postgresql", folder), "KOTOBOT_REDIS_URL": redis}

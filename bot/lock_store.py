@@ -1,0 +1,182 @@
+"""Rasa's conversation locks in Redis when one is configured, else in memory.
+
+Rasa handles the messages of one conversation one at a time, under a ticket lock from its lock
+store. One Rasa process can keep the locks in memory; several Rasa servers (or Sanic workers)
+sharing a tracker store must share the locks too, or two of them may handle the same
+conversation at once and one's events overwrite the other's. endpoints.yml selects this class
+(``lock_store: type: bot.lock_store.KotobotLockStore``) because it must work as committed, and
+Rasa refuses a ``${VAR}`` that is not set:
+
+- ``KOTOBOT_REDIS_URL``: ``redis://host:port/db`` (``rediss://`` for TLS); Rasa's RedisLockStore.
+- ``KOTOBOT_REDIS_PASSWORD``: the password, kept out of the URL (optional).
+- else Rasa's own keys under ``lock_store:`` (``url: redis-host``, ``port``, ``db``, ``password``),
+  as Rasa's Helm chart writes them (deploy/helm/values.yml): Redis too.
+- none of these: Rasa's InMemoryLockStore, correct for exactly one Rasa process.
+
+Rasa lets ``SANIC_WORKERS`` above 1 through whenever a custom lock store is configured, so this
+class refuses to start with in-memory locks and several workers instead of corrupting
+conversations silently. A malformed URL or an unreachable Redis also stops the server at start,
+rather than every message failing later.
+
+A ticket expires ``TICKET_LOCK_LIFETIME`` seconds (Rasa's variable, default 60) after it was
+issued, so that a server that dies holding a lock does not block its conversation for ever. Rasa
+3.6's waiting loop has a flaw there: a message whose own ticket expires while it waits is never
+served (the emptied lock stays, and never names its ticket), so its request hangs until the
+client gives up. That happens when a user resends right after the server handling their message
+died: both tickets then expire within the same second. ``KotobotLockStore.lock`` gives such a
+message a new ticket at the back of the queue instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.utils import number_of_sanic_workers
+from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import EndpointConfig
+
+REDIS_URL_ENV = "KOTOBOT_REDIS_URL"
+REDIS_PASSWORD_ENV = "KOTOBOT_REDIS_PASSWORD"
+DEFAULT_REDIS_PORT = 6379
+
+log = logging.getLogger(__name__)
+
+
+class LockStoreConfigError(RasaException):
+    """The lock store settings cannot work; the server must not start with them."""
+
+
+def redis_settings(url: str, password: str | None = None) -> dict[str, Any]:
+    """RedisLockStore's arguments from ``redis://[user[:password]@]host[:port][/db]``."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise LockStoreConfigError(
+            f"{REDIS_URL_ENV} must look like redis://host:port/db (got scheme {parts.scheme!r})"
+        )
+    db = parts.path.strip("/") or "0"
+    try:
+        port = parts.port or DEFAULT_REDIS_PORT
+    except ValueError as error:
+        raise LockStoreConfigError(f"{REDIS_URL_ENV}: {error}") from None
+    if not db.isdigit() or parts.query or parts.fragment:
+        raise LockStoreConfigError(f"{REDIS_URL_ENV}: the path must be a database number")
+    return {
+        "host": parts.hostname,
+        "port": port,
+        "db": int(db),
+        "username": unquote(parts.username) if parts.username else None,
+        "password": password or (unquote(parts.password) if parts.password else None),
+        "use_ssl": parts.scheme == "rediss",
+    }
+
+
+def redis_settings_from(endpoint_config: EndpointConfig | None) -> dict[str, Any] | None:
+    """RedisLockStore's arguments from the environment, else from Rasa's own ``lock_store`` keys
+    (``url``, ``port``, ``db``, ``password``: what Rasa's Helm chart writes); None: no Redis."""
+    options = dict(endpoint_config.kwargs) if endpoint_config else {}  # key_prefix, ...
+    password = os.environ.get(REDIS_PASSWORD_ENV) or None
+    url = os.environ.get(REDIS_URL_ENV, "").strip()
+    if url:
+        settings = redis_settings(url, password)
+        return {**{k: v for k, v in options.items() if k not in settings}, **settings}
+    if endpoint_config is None or not endpoint_config.url:
+        return None
+    settings = {**options, "host": endpoint_config.url}
+    if password:
+        settings["password"] = password
+    return settings
+
+
+def connect_redis(settings: dict[str, Any]) -> RedisLockStore:
+    """Rasa's RedisLockStore, after a PING: a wrong address or password fails at start."""
+    import redis
+
+    store = RedisLockStore(**settings)
+    try:
+        store.red.ping()
+    except redis.RedisError as error:
+        # A built-in ConnectionError: LockStore.create reports it as "Cannot connect to lock store".
+        raise ConnectionError(f"Redis lock store at {where(settings)}: {error}") from error
+    return store
+
+
+def where(settings: dict[str, Any]) -> str:
+    """host:port/db, never the password."""
+    port, db = settings.get("port", DEFAULT_REDIS_PORT), settings.get("db", 1)  # Rasa's defaults
+    return f"{settings['host']}:{port}/{db}"
+
+
+class KotobotLockStore(LockStore):
+    """Delegates to Redis or in-memory locks, chosen from the environment when Rasa loads it."""
+
+    def __init__(self, endpoint_config: EndpointConfig | None = None) -> None:
+        if LOCK_LIFETIME <= 0:
+            raise LockStoreConfigError("TICKET_LOCK_LIFETIME must be a positive number of seconds")
+        settings = redis_settings_from(endpoint_config)
+        if settings is not None:
+            self.backend: LockStore = connect_redis(settings)
+            log.info("lock store: Redis at %s", where(settings))
+        else:
+            workers = number_of_sanic_workers(endpoint_config or EndpointConfig(type="custom"))
+            if workers > 1:
+                message = (
+                    f"SANIC_WORKERS={workers} needs shared locks: set {REDIS_URL_ENV} "
+                    "(in-memory locks are per process; workers would handle one conversation "
+                    "at the same time and lose events)"
+                )
+                log.error(message)
+                raise LockStoreConfigError(message)
+            self.backend = InMemoryLockStore()
+            log.info("lock store: in memory (one Rasa process; set %s to share)", REDIS_URL_ENV)
+        super().__init__()
+
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        return self.backend.get_lock(conversation_id)
+
+    def delete_lock(self, conversation_id: str) -> None:
+        self.backend.delete_lock(conversation_id)
+
+    def save_lock(self, lock: TicketLock) -> None:
+        self.backend.save_lock(lock)
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncIterator[TicketLock]:
+        """Rasa's ticket lock (LockStore.lock), except that a message whose ticket expired while
+        it waited takes a new one instead of waiting for ever."""
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        try:
+            while True:
+                lock = self.get_lock(conversation_id)
+                if lock is None or not holds_ticket(lock, ticket):
+                    log.warning(
+                        "conversation %s: a ticket expired while its message waited; "
+                        "it waits again with a new ticket",
+                        conversation_id,
+                    )
+                    ticket = self.issue_ticket(conversation_id, lock_lifetime)
+                    continue
+                if not lock.is_locked(ticket):
+                    break
+                await asyncio.sleep(wait_time_in_seconds)
+                self.update_lock(conversation_id)  # drops expired tickets (a dead server's)
+            yield lock
+        finally:
+            self.cleanup(conversation_id, ticket)
+
+
+def holds_ticket(lock: TicketLock, number: int) -> bool:
+    """Whether ``lock`` still has the unexpired ticket ``number``."""
+    return any(ticket.number == number and not ticket.has_expired() for ticket in lock.tickets)
