@@ -89,8 +89,11 @@ def running_bot(
 ) -> Iterator[Bot]:
     """The action server and the Rasa server (REST channel; HTTP API behind a token).
 
-    ``env`` changes the servers' environment (a ``None`` value removes a variable), e.g. to
-    switch messaging connectors on with test secrets; ``credentials`` replaces credentials.yml.
+    Rasa is started as `make run` starts it, through bot/serve.py: the HTTP API and CORS come
+    from the ``KOTOBOT_*`` variables. ``env`` changes the servers' environment (a ``None`` value
+    removes a variable), e.g. to switch messaging connectors on with test secrets, or the API
+    off (``KOTOBOT_ENABLE_API: None``); ``credentials`` replaces credentials.yml; ``rasa_args``
+    go to ``rasa run`` (bot/serve.py refuses the ones that would bypass its checks).
     """
     root = project_root()
     logs = logs or Path(tempfile.mkdtemp(prefix="kotobot-servers-"))
@@ -104,8 +107,10 @@ def running_bot(
         "utf-8",
     )
     credentials = credentials or root / "credentials.yml"
-    token = "local-test-token"
-    server_env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    server_env = {
+        **os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+        "KOTOBOT_ENABLE_API": "1", "KOTOBOT_API_TOKEN": "local-test-token",
+    }  # fmt: skip
     # Conversations go to a fresh SQLite file per run, not var/, unless a database is given.
     server_env.setdefault("KOTOBOT_DB_URL", f"sqlite:///{logs.resolve() / 'tracker.sqlite3'}")
     for name, value in (env or {}).items():
@@ -119,12 +124,12 @@ def running_bot(
          "--logging-config-file", str(root / "bot" / "resources" / "logging.yml")],
         cwd=root, env=server_env, stdout=log_files[0], stderr=subprocess.STDOUT,
     )  # fmt: skip
+    token = server_env.get("KOTOBOT_API_TOKEN", "")
     rasa = subprocess.Popen(
         [
-            str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
-            "--interface", "127.0.0.1", "--credentials", str(credentials),
-            "--endpoints", str(endpoints), "--enable-api", "--auth-token", token,
-            *rasa_args,
+            str(BIN / "python"), "-m", "bot.serve", "--model", str(model),
+            "--port", str(rasa_port), "--interface", "127.0.0.1",
+            "--credentials", str(credentials), "--endpoints", str(endpoints), *rasa_args,
         ],
         cwd=root, env=server_env, stdout=log_files[1], stderr=subprocess.STDOUT,
     )  # fmt: skip

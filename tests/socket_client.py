@@ -40,8 +40,9 @@ class SocketChat:
         self.replies.append(data)
 
     async def __aenter__(self) -> SocketChat:
+        # A refused connection is only reported once ``wait_timeout`` is over: keep it short.
         await self.client.connect(
-            self.base_url, headers=self.headers, transports=["polling"], wait_timeout=TIMEOUT
+            self.base_url, headers=self.headers, transports=["polling"], wait_timeout=10
         )
         await self.client.emit("session_request", {"session_id": None})
         await asyncio.wait_for(self._confirmed.wait(), TIMEOUT)
