@@ -268,10 +268,10 @@ class BotFrameworkInput(RasaBotFrameworkInput):
             raw_text = activity.get("text")
             sender = (activity.get("from") or {}).get("id")
             if not isinstance(raw_text, str) or not raw_text or not sender:
-                return response.text("success")  # attachments only
+                return response.text("success")  # attachments without text
             if not activity.get("serviceUrl"):
                 return response.text("success")
-            text = _MENTION.sub("", raw_text)  # only "@Kotobot": answered as empty
+            text = _MENTION.sub("", raw_text)  # "@Kotobot" alone is answered as empty
             out_channel = BotFrameworkOutput(
                 self.app_id, self.app_password, activity.get("conversation") or {},
                 activity.get("recipient"), activity["serviceUrl"], self.token_url,
