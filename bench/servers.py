@@ -128,9 +128,12 @@ def running_servers(
     """The action server and ``rasa_servers`` Rasa servers (REST channel; HTTP API behind a
     token), each on its own free port, started together.
 
-    ``env`` changes the servers' environment (a ``None`` value removes a variable), e.g. to
-    switch messaging connectors on with test secrets or to share a database; ``credentials``
-    replaces credentials.yml.
+    Rasa is started as `make run` starts it, through bot/serve.py: the HTTP API and CORS come
+    from the ``KOTOBOT_*`` variables. ``env`` changes the servers' environment (a ``None`` value
+    removes a variable), e.g. to switch messaging connectors on with test secrets, to share a
+    database, or the API off (``KOTOBOT_ENABLE_API: None``); ``credentials`` replaces
+    credentials.yml; ``rasa_args`` go to ``rasa run`` (bot/serve.py refuses the ones that would
+    bypass its checks).
     """
     root = project_root()
     logs = logs or Path(tempfile.mkdtemp(prefix="kotobot-servers-"))
@@ -144,8 +147,10 @@ def running_servers(
         "utf-8",
     )
     credentials = credentials or root / "credentials.yml"
-    token = "local-test-token"
-    server_env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    server_env = {
+        **os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+        "KOTOBOT_ENABLE_API": "1", "KOTOBOT_API_TOKEN": "local-test-token",
+    }  # fmt: skip
     # Conversations go to a fresh SQLite file per run, not var/, unless a database is given.
     server_env.setdefault("KOTOBOT_DB_URL", f"sqlite:///{logs.resolve() / 'tracker.sqlite3'}")
     for name, value in (env or {}).items():
@@ -160,11 +165,13 @@ def running_servers(
          "--logging-config-file", str(root / "bot" / "resources" / "logging.yml")],
         cwd=root, env=server_env, stdout=log_files[0], stderr=subprocess.STDOUT,
     )  # fmt: skip
+    token = server_env.get("KOTOBOT_API_TOKEN", "")
     rasa = [
         subprocess.Popen(
             [
-                str(BIN / "rasa"),
-                "run",
+                str(BIN / "python"),
+                "-m",
+                "bot.serve",
                 "--model",
                 str(model),
                 "--port",
@@ -175,9 +182,6 @@ def running_servers(
                 str(credentials),
                 "--endpoints",
                 str(endpoints),
-                "--enable-api",
-                "--auth-token",
-                token,
                 *rasa_args,
             ],
             cwd=root,

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 BIN=.venv/bin
+# Refuse unsafe settings (the HTTP API without a token) before anything starts: docs/security.md.
+"$BIN/python" -m bot.serve --check >/dev/null
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
@@ -12,9 +14,9 @@ trap cleanup EXIT INT TERM
 "$BIN/rasa" run actions --actions actions --port "${ACTIONS_PORT:-5055}" \
   --logging-config-file bot/resources/logging.yml &
 pids+=($!)
-"$BIN/rasa" run --model models/kotobot.tar.gz --port "${RASA_PORT:-5005}" \
-  --credentials credentials.yml --endpoints endpoints.yml \
-  --cors ${KOTOBOT_CORS_ORIGINS:-http://localhost:8080 http://127.0.0.1:8080} &
+# `rasa run` with the HTTP API and CORS from KOTOBOT_* variables (bot/serve.py).
+"$BIN/python" -m bot.serve --model models/kotobot.tar.gz --port "${RASA_PORT:-5005}" \
+  --credentials credentials.yml --endpoints endpoints.yml &
 pids+=($!)
 "$BIN/python" -m http.server "${WEB_PORT:-8080}" --bind 127.0.0.1 --directory web &
 pids+=($!)

@@ -7,6 +7,7 @@ past the maximum length, and the bot keeps serving.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -18,6 +19,7 @@ import requests
 from bot.input_guard import EMPTY, TOO_LONG, check_message, max_message_chars, normalize_text
 from bot.locales import get_locale
 from bot.taxonomy import taxonomy
+from tests.socket_client import SocketChat, texts
 
 MAX = max_message_chars()
 INTENTS = {"greet", "help", "change_language", "citizenship", "restart", "session_start", "back"}
@@ -286,3 +288,105 @@ def test_streaming_requests_are_validated_too(bot):
     lines = [json.loads(line) for line in response.text.splitlines() if line.strip()]
     assert lines and all(line["recipient_id"] == sender for line in lines)
     assert post(bot, {"sender": sender, "message": 3}, params={"stream": "true"}).status_code == 400
+
+
+# --- socket.io (the web widget): the same guard as REST ------------------------------------------
+
+
+def user_texts(bot, sender: str) -> list[str]:
+    """What the tracker store keeps of the user's messages."""
+    return [e.get("text") for e in bot.tracker(sender)["events"] if e["event"] == "user"]
+
+
+def topic_answered(replies: list[dict]) -> bool:
+    return get_locale("fi").text("topic_intro") in texts(replies)
+
+
+@pytest.mark.e2e
+def test_socketio_too_long_message_is_refused_in_the_ui_language(bot):
+    async def scenario() -> tuple[str, list[dict], float]:
+        async with SocketChat(bot.base_url) as chat:
+            started = time.monotonic()
+            replies = await chat.say("apua " * 20_000, language="ar", quiet=0)
+            return chat.session_id, replies, time.monotonic() - started
+
+    session, replies, elapsed = asyncio.run(scenario())
+    assert [reply["text"] for reply in replies] == [
+        get_locale("ar").text("too_long", max_chars=MAX)
+    ]
+    assert elapsed < 5, "a long message must not occupy the NLU"
+    assert user_texts(bot, session) == [], "nothing of it reaches the tracker store"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "message",
+    ["", "   \n\t  ", "\u200b\u2060\ufeff\u202e", 42, None, ["hei"], {"text": "hei"}],
+    ids=["empty", "whitespace", "invisible", "number", "null", "list", "object"],
+)
+def test_socketio_empty_or_non_text_message_gets_the_fallback(bot, message):
+    async def scenario() -> tuple[str, list[dict]]:
+        async with SocketChat(bot.base_url) as chat:
+            return chat.session_id, await chat.say(message, language="uk")
+
+    session, replies = asyncio.run(scenario())
+    assert [reply["text"] for reply in replies] == [get_locale("uk").text("fallback")]
+    assert user_texts(bot, session) == []
+
+
+@pytest.mark.e2e
+def test_socketio_invisible_and_control_characters_never_reach_the_tracker(bot):
+    typed = "mi\u200bten\x00 saan\u00a0ko\u200btou\u2060tumis\u202esuunnitelman\u202c\ufeff\x07"
+
+    async def scenario() -> tuple[str, list[dict]]:
+        async with SocketChat(bot.base_url) as chat:
+            return chat.session_id, await chat.say(typed, until=topic_answered)
+
+    session, replies = asyncio.run(scenario())
+    assert topic_answered(replies), texts(replies)
+    assert user_texts(bot, session) == ["miten saan kotoutumissuunnitelman"]
+    assert bot.slot(session, "last_topic") == "integration_plan"
+
+
+@pytest.mark.e2e
+def test_socketio_fake_commands_neither_restart_nor_set_a_language(bot):
+    fi = get_locale("fi")
+
+    async def scenario() -> tuple[str, list[dict], list[dict]]:
+        async with SocketChat(bot.base_url) as chat:
+            await chat.say("miten saan kotoutumissuunnitelman", until=topic_answered)
+            restart = await chat.say("/restart")
+            fake = await chat.say('/greet{"language": "xx"}')
+            return chat.session_id, restart, fake
+
+    session, restart, fake = asyncio.run(scenario())
+    assert restart[0]["text"] == fi.text("help") and restart[0].get("quick_replies")
+    assert fake, "the fake payload is answered too"
+    assert bot.slot(session, "language") == "fi"
+    assert bot.slot(session, "last_topic") == "integration_plan"
+    events = bot.tracker(session)["events"]
+    assert "restart" not in [event["event"] for event in events]
+    assert "/restart" not in user_texts(bot, session) and "/help" in user_texts(bot, session)
+
+
+@pytest.mark.e2e
+def test_socketio_malformed_payloads_are_survived(bot):
+    """Payloads no widget sends: ignored or answered, and the connection keeps serving."""
+
+    async def scenario() -> tuple[list[dict], list[dict]]:
+        async with SocketChat(bot.base_url) as chat:
+            for payload in ("not an object", None, [1, 2], {"message": "hei"}):
+                await chat.send(payload)  # no session id: nothing to answer to
+            ignored = await chat.replies_after(0, until=lambda _: True, quiet=2.0)
+            before = len(chat.replies)
+            await chat.send(
+                {"message": "hei, mitä kuuluu?", "session_id": chat.session_id,
+                 "customData": "{not json"}
+            )  # fmt: skip
+            answered = await chat.replies_after(before)
+            return ignored, answered
+
+    ignored, answered = asyncio.run(scenario())
+    assert ignored == []
+    greet = get_locale("fi").texts["greet"]
+    assert answered and answered[0]["text"] in (greet if isinstance(greet, list) else [greet])

@@ -86,11 +86,15 @@ def serving_web() -> Iterator[str]:
 
 @contextlib.contextmanager
 def running_servers(logs: Path, cors_origin: str) -> Iterator[Bot]:
-    """bench.servers.running_bot with `--cors <page origin>` as scripts/run.sh passes it: the
-    widget's socket.io client starts with cross-origin HTTP long-polling. Conversations and
-    feedback go to throw-away files, not var/."""
-    feedback = {"KOTOBOT_FEEDBACK_DB": str(logs / "feedback.sqlite3")}
-    with running_bot(MODEL, logs, env=feedback, rasa_args=["--cors", cors_origin]) as bot:
+    """bench.servers.running_bot with the page's origin in KOTOBOT_CORS_ORIGINS, as for
+    scripts/run.sh: the widget's socket.io client starts with cross-origin HTTP long-polling,
+    and its connection is refused from other origins. Conversations and feedback go to
+    throw-away files, not var/."""
+    env = {
+        "KOTOBOT_FEEDBACK_DB": str(logs / "feedback.sqlite3"),
+        "KOTOBOT_CORS_ORIGINS": cors_origin,
+    }
+    with running_bot(MODEL, logs, env=env) as bot:
         yield bot
 
 

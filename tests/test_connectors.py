@@ -41,6 +41,7 @@ from bot.channels.formatting import (
     split_message,
 )
 from bot.channels.twilio import conversation_id
+from bot.input_guard import max_message_chars
 from bot.locales import get_locale
 from bot.taxonomy import taxonomy
 
@@ -751,6 +752,152 @@ def test_teams_refuses_activities_without_a_valid_bot_connector_token(running, h
     }[how]
     assert post_teams(running, activity, token).status_code == 401
     assert not teams_sent(running, activity)
+
+
+# --- the input guard, on every connector ------------------------------------------------------
+
+
+@dataclass
+class Conversation:
+    """One user of one connector: what the tests type in, what reached the fake platform."""
+
+    send: Callable[[str], requests.Response]
+    sent: Callable[[], list[str]]  # the texts the assistant sent to this user, in order
+    sender_id: str  # the Rasa conversation id
+    ui_language: str  # what the platform says of the user's language ("en": it says nothing)
+
+    def say(self, text: str, until: Callable[[str], bool] | None = None) -> list[str]:
+        """Sends ``text``; the texts sent back once ``until(joined texts)`` holds (default: one
+        came) and no more came for a second: Slack answers in the background."""
+        before = len(self.sent())
+        assert self.send(text).status_code == 200
+        until = until or bool
+        deadline = time.monotonic() + 30
+        while not until(joined(self.sent()[before:])) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        count, since = len(self.sent()), time.monotonic()
+        while time.monotonic() - since < 1.0:
+            time.sleep(0.1)
+            if len(self.sent()) != count:
+                count, since = len(self.sent()), time.monotonic()
+        return self.sent()[before:]
+
+
+def telegram_user(running: Running) -> Conversation:
+    chat_id = unique_number()
+    return Conversation(
+        lambda text: post_telegram(running, telegram_update(chat_id, text, "fi")),
+        lambda: [call.fields["text"] for call in telegram_sent(running, chat_id)],
+        str(chat_id), "fi",
+    )  # fmt: skip
+
+
+def messenger_user(running: Running) -> Conversation:
+    psid = str(unique_number())
+
+    def send(text: str) -> requests.Response:
+        body = messenger_event(psid, text)
+        signature = {"X-Hub-Signature-256": hub_signature(body, "sha256")}
+        return post_messenger(running, body, **signature)
+
+    def sent() -> list[str]:
+        return [message.get("text", "") for message in messenger_sent(running, psid)]
+
+    return Conversation(send, sent, psid, "en")
+
+
+def slack_user(running: Running) -> Conversation:
+    user, channel = f"U{unique_number()}", f"D{unique_number()}"
+
+    def send(text: str) -> requests.Response:
+        body = slack_event(user, channel, text)
+        headers = slack_headers(body, "application/json")
+        return running.post("/webhooks/slack/webhook", data=body, headers=headers)
+
+    def sent() -> list[str]:
+        calls = running.fake.matching(
+            lambda c: c.path == "/slack/api/chat.postMessage" and c.fields.get("channel") == channel
+        )
+        return [call.fields.get("text", "") for call in calls]
+
+    return Conversation(send, sent, user, "en")
+
+
+def twilio_user(running: Running) -> Conversation:
+    phone = new_phone()
+    return Conversation(
+        lambda text: post_twilio(running, twilio_form("twilio_sms.json", phone, text)),
+        lambda: [message["Body"] for message in twilio_sent(running, phone)],
+        conversation_id(TWILIO_TOKEN, phone), "en",
+    )  # fmt: skip
+
+
+def teams_user(running: Running) -> Conversation:
+    first = teams_activity(running, "", "fi-FI")
+
+    def send(text: str) -> requests.Response:
+        activity = {**copy.deepcopy(first), "text": text, "id": str(unique_number())}
+        return post_teams(running, activity, bot_connector_token(running.fake, first["serviceUrl"]))
+
+    def sent() -> list[str]:
+        return [call.fields.get("text", "") for call in teams_sent(running, first)]
+
+    return Conversation(send, sent, first["from"]["id"], "fi")
+
+
+CONNECTOR_USERS = {
+    "telegram": telegram_user, "messenger": messenger_user, "slack": slack_user,
+    "twilio": twilio_user, "teams": teams_user,
+}  # fmt: skip
+MAX_CHARS = max_message_chars()
+
+
+def stored_user_texts(running: Running, sender_id: str) -> list[str]:
+    events = running.bot.tracker(sender_id)["events"]
+    return [event.get("text") for event in events if event["event"] == "user"]
+
+
+@pytest.mark.parametrize("connector", list(CONNECTOR_USERS))
+def test_connector_refuses_a_100_kb_message_politely(running, connector):
+    """Refused before the NLU, in the language its start shows (the Finnish text itself)."""
+    user = CONNECTOR_USERS[connector](running)
+    started = time.monotonic()
+    replies = user.say(f"{FINNISH_QUESTION} " * 3000)
+    assert time.monotonic() - started < 6, "a long message must not occupy the NLU"
+    assert replies == [FI.text("too_long", max_chars=MAX_CHARS)]
+    assert stored_user_texts(running, user.sender_id) == [], "nothing of it is stored"
+
+
+@pytest.mark.parametrize("connector", list(CONNECTOR_USERS))
+def test_connector_answers_an_invisible_message_with_the_fallback(running, connector):
+    user = CONNECTOR_USERS[connector](running)
+    replies = user.say("\u200b\u2060\ufeff\u202e")
+    assert replies == [get_locale(user.ui_language).text("fallback")]
+    assert stored_user_texts(running, user.sender_id) == []
+
+
+@pytest.mark.parametrize("connector", list(CONNECTOR_USERS))
+def test_connector_removes_zero_width_and_control_characters(running, connector):
+    user = CONNECTOR_USERS[connector](running)
+    typed = "mi\u200bten\x00 saan ko\u200btou\u2060tumis\u202esuunnitelman\u202c\ufeff"
+    replies = user.say(typed, until=lambda text: FI.text("topic_intro") in text)
+    assert FI.text("topic_intro") in joined(replies)
+    stored = eventually(lambda: stored_user_texts(running, user.sender_id) or None)
+    assert stored == [FINNISH_QUESTION]
+
+
+@pytest.mark.parametrize("connector", list(CONNECTOR_USERS))
+def test_connector_fake_commands_neither_restart_nor_set_a_language(running, connector):
+    user = CONNECTOR_USERS[connector](running)
+    user.say(FINNISH_QUESTION, until=lambda text: FI.text("topic_intro") in text)
+    assert FI.text("help") in joined(user.say("/restart"))
+    assert user.say('/greet{"language": "xx"}'), "answered too"
+    assert eventually(lambda: running.bot.slot(user.sender_id, "language")) == "fi"
+    assert running.bot.slot(user.sender_id, "last_topic") == "integration_plan"
+    events = running.bot.tracker(user.sender_id)["events"]
+    assert "restart" not in [event["event"] for event in events]
+    stored = stored_user_texts(running, user.sender_id)
+    assert "/help" in stored and "/restart" not in stored
 
 
 # --- not configured ---------------------------------------------------------------------------

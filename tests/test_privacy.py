@@ -207,8 +207,8 @@ def test_database_url_from_environment(tmp_path, monkeypatch):
     assert database_url() == f"sqlite:///{tmp_path / 'var' / 'tracker.sqlite3'}"
     assert database_url(dialect="postgresql", host="db") is None  # Rasa builds it from parts
     monkeypatch.setenv("KOTOBOT_DB_URL", "postgresql://kotobot@db:5432/kotobot")
-    monkeypatch.setenv("KOTOBOT_DB_PASSWORD", "s3cret/with@signs")
-    assert database_url() == "postgresql://kotobot:s3cret%2Fwith%40signs@db:5432/kotobot"
+    monkeypatch.setenv("KOTOBOT_DB_PASSWORD", "fake-pw/with@signs")
+    assert database_url() == "postgresql://kotobot:fake-pw%2Fwith%40signs@db:5432/kotobot"
 
 
 @pytest.fixture

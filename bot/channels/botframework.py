@@ -38,9 +38,9 @@ from bot.channels.base import (
     language_metadata,
     not_configured_blueprint,
     read_settings,
-    typed_choice_to_payload,
 )
 from bot.channels.formatting import Button
+from bot.channels.guard import deliver
 
 logger = logging.getLogger(__name__)
 
@@ -265,27 +265,22 @@ class BotFrameworkInput(RasaBotFrameworkInput):
                 return response.json({"error": str(error)}, status=error.status)
             if activity.get("type") != "message":
                 return response.text("success")  # conversationUpdate, typing, ...
-            text = _MENTION.sub("", activity.get("text") or "").strip()
+            raw_text = activity.get("text")
             sender = (activity.get("from") or {}).get("id")
-            if not text or not sender or not activity.get("serviceUrl"):
+            if not isinstance(raw_text, str) or not raw_text or not sender:
+                return response.text("success")  # attachments without text
+            if not activity.get("serviceUrl"):
                 return response.text("success")
+            text = _MENTION.sub("", raw_text)  # "@Kotobot" alone is answered as empty
             out_channel = BotFrameworkOutput(
                 self.app_id, self.app_password, activity.get("conversation") or {},
                 activity.get("recipient"), activity["serviceUrl"], self.token_url,
             )  # fmt: skip
-            text = await typed_choice_to_payload(request.app, sender, text, numbers=False)
-            try:
-                await on_new_message(
-                    UserMessage(
-                        text,
-                        out_channel,
-                        sender,
-                        input_channel=self.name(),
-                        metadata=language_metadata(activity.get("locale")),
-                    )  # fmt: skip
-                )
-            except Exception:
-                logger.exception("botframework: could not handle a message")
+            message = UserMessage(
+                text, out_channel, sender, input_channel=self.name(),
+                metadata=language_metadata(activity.get("locale")),
+            )  # fmt: skip
+            await deliver(request.app, on_new_message, message, typed_choices="titles")
             return response.text("success")
 
         return botframework_webhook

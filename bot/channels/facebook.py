@@ -32,9 +32,9 @@ from bot.channels.base import (
     not_configured_blueprint,
     read_settings,
     secrets_match,
-    typed_choice_to_payload,
 )
 from bot.channels.formatting import markdown_to_plain, numbered_options, split_message
+from bot.channels.guard import deliver
 
 logger = logging.getLogger(__name__)
 
@@ -162,17 +162,11 @@ class _Messenger(Messenger):
         out_channel = FacebookOutput(self.client)
         await out_channel.send_action(sender_id, "mark_seen")
         await out_channel.send_action(sender_id, "typing_on")
-        text = await typed_choice_to_payload(self.app, sender_id, text)
-        try:
-            await self.on_new_message(
-                UserMessage(
-                    text, out_channel, sender_id, input_channel=self.name(), metadata=metadata
-                )
-            )
-        except Exception:
-            logger.exception("facebook: could not handle a message")
-        finally:
-            await out_channel.send_action(sender_id, "typing_off")
+        message = UserMessage(
+            text, out_channel, sender_id, input_channel=self.name(), metadata=metadata
+        )
+        await deliver(self.app, self.on_new_message, message, typed_choices="numbers")
+        await out_channel.send_action(sender_id, "typing_off")
 
 
 class FacebookInput(RasaFacebookInput):

@@ -28,9 +28,9 @@ from bot.channels.base import (
     Settings,
     not_configured_blueprint,
     read_settings,
-    typed_choice_to_payload,
 )
 from bot.channels.formatting import Button, markdown_to_single_star, split_message
+from bot.channels.guard import deliver
 
 logger = logging.getLogger(__name__)
 
@@ -130,13 +130,10 @@ class SlackInput(RasaSlackInput):
         if not self.settings.configured:
             return not_configured_blueprint(self.settings)
 
-        async def deliver(message: UserMessage) -> None:
-            message.text = await typed_choice_to_payload(
-                self._app, str(message.sender_id), message.text or "", numbers=False
-            )
-            await on_new_message(message)
+        async def guarded(message: UserMessage) -> None:
+            await deliver(self._app, on_new_message, message, typed_choices="titles")
 
-        slack_webhook = super().blueprint(deliver)
+        slack_webhook = super().blueprint(guarded)
 
         @slack_webhook.listener("before_server_start")
         async def remember_app(app: Any, _: Any) -> None:

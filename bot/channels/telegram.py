@@ -39,9 +39,9 @@ from bot.channels.base import (
     not_configured_blueprint,
     read_settings,
     secrets_match,
-    typed_choice_to_payload,
 )
 from bot.channels.formatting import Button, markdown_to_plain, split_message
+from bot.channels.guard import deliver
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def parse_update(update: Any) -> tuple[str, str, str | None, str | None] | None:
         text = message.get("text")
         user = message.get("from") or {}
         callback_id = None
-    if chat is None or not isinstance(text, str) or not text.strip():
+    if chat is None or not isinstance(text, str) or not text:
         return None
     return str(chat), command_to_intent(text), user.get("language_code"), callback_id
 
@@ -214,16 +214,12 @@ class TelegramInput(RasaTelegramInput):
             sender_id, text, language_code, callback_id = parsed
             if callback_id:
                 await self._answer_callback(out_channel, callback_id)
-            text = await typed_choice_to_payload(request.app, sender_id, text, numbers=False)
             message = UserMessage(
                 text, out_channel, sender_id, input_channel=self.name(),
                 metadata=language_metadata(language_code),
             )  # fmt: skip
-            try:
-                await on_new_message(message)
-            except Exception:
-                # 200 anyway: Telegram would re-send the same update again and again.
-                logger.exception("telegram: could not handle a message")
+            # Never raises: Telegram would re-send the same update again and again.
+            await deliver(request.app, on_new_message, message, typed_choices="titles")
             return response.text("success")
 
         return telegram_webhook

@@ -36,7 +36,6 @@ from bot.channels.base import (
     Settings,
     not_configured_blueprint,
     read_settings,
-    typed_choice_to_payload,
 )
 from bot.channels.formatting import (
     markdown_to_plain,
@@ -44,6 +43,7 @@ from bot.channels.formatting import (
     numbered_options,
     split_message,
 )
+from bot.channels.guard import deliver
 
 logger = logging.getLogger(__name__)
 
@@ -173,18 +173,14 @@ class TwilioInput(RasaTwilioInput):
                 return response.json({"error": "wrong or missing X-Twilio-Signature"}, status=403)
             sender = form.get("From")
             text = form.get("Body")
-            if not sender or not text or not text.strip():
+            if not sender or not text:
                 return response.text(EMPTY_TWIML, content_type="text/xml")  # media, location
             sender_id = conversation_id(self.auth_token, sender)
             # "@" arrives as "¡" from some SMS carriers (GSM 03.38 mix-up), as in Rasa's channel.
-            text = await typed_choice_to_payload(request.app, sender_id, text.replace("¡", "@"))
+            text = text.replace("¡", "@")
             out_channel = self.get_output_channel(form.get("To"), sender)
-            try:
-                await on_new_message(
-                    UserMessage(text, out_channel, sender_id, input_channel=self.name())
-                )
-            except Exception:
-                logger.exception("twilio: could not handle a message")
+            message = UserMessage(text, out_channel, sender_id, input_channel=self.name())
+            await deliver(request.app, on_new_message, message, typed_choices="numbers")
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return twilio_webhook

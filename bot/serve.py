@@ -1,0 +1,203 @@
+"""Starts the Rasa server as `make run` does (scripts/run.sh), with its security settings.
+
+One place builds the ``rasa run`` arguments from environment variables, and the tests start
+their servers through it (bench/servers.py), so what tests/test_security.py checks is what
+ships. Rasa's HTTP API (``/conversations``, ``/model``...) is off unless ``KOTOBOT_ENABLE_API``
+is set, and then it needs ``KOTOBOT_API_TOKEN`` or ``KOTOBOT_JWT_SECRET``: Rasa itself would
+serve it to anyone, and it can read every conversation and replace the model. CORS origins come
+from ``KOTOBOT_CORS_ORIGINS``. Rasa runs in this process, so the token and secret never appear on
+a command line (``ps`` shows command lines to every user of the machine). docs/security.md.
+
+    python -m bot.serve --check            # say what would run, refuse unsafe settings
+    python -m bot.serve [--port 5005] ...  # run it (further arguments go to `rasa run`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+ENABLE_API = "KOTOBOT_ENABLE_API"
+API_TOKEN = "KOTOBOT_API_TOKEN"
+JWT_SECRET = "KOTOBOT_JWT_SECRET"
+JWT_METHOD = "KOTOBOT_JWT_METHOD"
+CORS_ORIGINS = "KOTOBOT_CORS_ORIGINS"
+DEFAULT_CORS_ORIGINS = ("http://localhost:8080", "http://127.0.0.1:8080")
+DEFAULT_JWT_METHOD = "HS256"
+# Short secrets can be guessed; `openssl rand -hex 32` gives 64 characters.
+MIN_TOKEN_CHARS = 16
+MIN_HMAC_SECRET_CHARS = 32
+# Shared-secret methods only: for RS/ES/PS Rasa (sanic-jwt) wants the signing private key too,
+# which a server that only checks tokens should not hold.
+JWT_METHODS = ("HS256", "HS384", "HS512")
+TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+# `rasa run` options that would bypass the checks (argparse also takes their prefixes).
+RESERVED_OPTIONS = ("--enable-api", "--auth-token", "-t", "--jwt-secret", "--jwt-method",
+                    "--jwt-private-key", "--cors")  # fmt: skip
+DOCS = "docs/security.md"
+
+
+class ConfigError(ValueError):
+    """Settings the server refuses to start with; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the environment asks for."""
+
+    api: bool
+    token: str | None
+    jwt_secret: str | None
+    jwt_method: str
+    cors_origins: tuple[str, ...]
+
+    def describe(self) -> str:
+        if not self.api:
+            api = f"off (set {ENABLE_API}=1 and a token to enable it)"
+        else:
+            ways = ["token"] if self.token else []
+            ways += [f"JWT {self.jwt_method}"] if self.jwt_secret else []
+            api = "on, behind " + " or ".join(ways)
+        return f"Rasa HTTP API {api}; CORS origins: {' '.join(self.cors_origins) or '(none)'}"
+
+
+def read_settings(env: Mapping[str, str]) -> Settings:
+    """The settings from ``env``; :class:`ConfigError` when they are unsafe or unclear."""
+    flag = env.get(ENABLE_API, "").strip().lower()
+    if flag not in TRUE | FALSE:
+        raise ConfigError(f"{ENABLE_API}={env[ENABLE_API]!r}: use 1 (on) or 0 (off)")
+    token = env.get(API_TOKEN, "").strip() or None
+    secret = env.get(JWT_SECRET, "").strip() or None
+    method = env.get(JWT_METHOD, "").strip() or DEFAULT_JWT_METHOD
+    origins = tuple(env.get(CORS_ORIGINS, " ".join(DEFAULT_CORS_ORIGINS)).split())
+    settings = Settings(flag in TRUE, token, secret, method, origins)
+    if settings.api:
+        _check_api(settings)
+    return settings
+
+
+def _check_api(settings: Settings) -> None:
+    if not settings.token and not settings.jwt_secret:
+        raise ConfigError(
+            f"{ENABLE_API}=1 opens Rasa's HTTP API (every conversation, the model), so it needs "
+            f"{API_TOKEN} (a random string of at least {MIN_TOKEN_CHARS} characters, e.g. "
+            f"`openssl rand -hex 32`) or {JWT_SECRET} (with {JWT_METHOD}, default "
+            f"{DEFAULT_JWT_METHOD}). Neither is set: not starting. See {DOCS}."
+        )
+    if settings.token and len(settings.token) < MIN_TOKEN_CHARS:
+        raise ConfigError(f"{API_TOKEN} is shorter than {MIN_TOKEN_CHARS} characters")
+    if settings.jwt_secret:
+        if settings.jwt_method not in JWT_METHODS:
+            raise ConfigError(
+                f"{JWT_METHOD}={settings.jwt_method!r}: use one of {', '.join(JWT_METHODS)}"
+            )
+        if len(settings.jwt_secret) < MIN_HMAC_SECRET_CHARS:
+            raise ConfigError(f"{JWT_SECRET} is shorter than {MIN_HMAC_SECRET_CHARS} characters")
+
+
+def check_extra_arguments(extra: Sequence[str]) -> None:
+    """Refuses `rasa run` options that would switch the API or CORS on behind the checks."""
+    for argument in extra:
+        name = argument.split("=", 1)[0]
+        if name.startswith("--"):
+            reserved = len(name) > 2 and any(o.startswith(name) for o in RESERVED_OPTIONS)
+        else:  # "-t", "-tSECRET"
+            reserved = name[:2] in RESERVED_OPTIONS
+        if reserved:
+            raise ConfigError(
+                f"{name}: set {ENABLE_API}, {API_TOKEN}, {JWT_SECRET}, {JWT_METHOD} or "
+                f"{CORS_ORIGINS} instead (see {DOCS})"
+            )
+
+
+def rasa_arguments(
+    settings: Settings, options: argparse.Namespace, extra: Sequence[str] = ()
+) -> list[str]:
+    """The ``rasa run`` command line (without the program name); ``extra`` goes last."""
+    arguments = [
+        "run", "--model", options.model, "--port", str(options.port),
+        "--credentials", options.credentials, "--endpoints", options.endpoints,
+        "--cors", *settings.cors_origins,
+    ]  # fmt: skip
+    if options.interface:
+        arguments += ["--interface", options.interface]
+    if settings.api:
+        arguments.append("--enable-api")
+        if settings.token:
+            arguments += ["--auth-token", settings.token]
+        if settings.jwt_secret:
+            arguments += ["--jwt-secret", settings.jwt_secret, "--jwt-method", settings.jwt_method]
+    return [*arguments, *extra]
+
+
+def answer_bad_tokens_with_401() -> None:
+    """Makes every app Rasa builds answer 401 to any invalid JWT.
+
+    sanic-jwt 1.8 turns a bad signature or an expired token into a 401, but not a token signed
+    with another algorithm (``alg: none``, HS512 for HS256) or otherwise malformed for PyJWT:
+    Rasa then answers 500 and logs a stack trace for every such request.
+    """
+    import jwt
+    import rasa.server
+    from sanic import response
+    from sanic.request import Request
+    from sanic.response import HTTPResponse
+
+    create_app = rasa.server.create_app
+
+    def create_app_answering_401(*args: Any, **kwargs: Any) -> Any:
+        app = create_app(*args, **kwargs)
+
+        @app.exception(jwt.InvalidTokenError)
+        async def not_authenticated(request: Request, error: Exception) -> HTTPResponse:
+            refusal = rasa.server.ErrorResponse(
+                HTTPStatus.UNAUTHORIZED, "NotAuthenticated", "User is not authenticated."
+            )
+            return response.json(refusal.error_info, status=refusal.status)
+
+        return app
+
+    rasa.server.create_app = create_app_answering_401  # rasa.core.run calls it through the module
+
+
+def parse_options(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.serve", description=__doc__.split("\n\n")[0], allow_abbrev=False
+    )
+    parser.add_argument("--check", action="store_true", help="check the settings and exit")
+    parser.add_argument("--model", default="models/kotobot.tar.gz")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    parser.add_argument("--interface", help="address to listen on (Rasa's default: all)")
+    parser.add_argument("--credentials", default="credentials.yml")
+    parser.add_argument("--endpoints", default="endpoints.yml")
+    return parser.parse_known_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options, extra = parse_options(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = read_settings(os.environ)
+        check_extra_arguments(extra)
+    except ConfigError as error:
+        print(f"Kotobot: {error}", file=sys.stderr)
+        return 2
+    if "*" in settings.cors_origins:
+        print(f"Kotobot: WARNING {CORS_ORIGINS} contains '*': any web site may use the chat")
+    print(f"Kotobot: {settings.describe()}", flush=True)
+    if options.check:
+        return 0
+    from rasa.__main__ import main as rasa_main  # heavy: only when it really starts
+
+    answer_bad_tokens_with_401()
+    sys.argv = ["rasa", *rasa_arguments(settings, options, extra)]
+    rasa_main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
