@@ -1,8 +1,9 @@
 """Language-detection accuracy and speed per language on ../shared/langid-dev (make bench).
 
-Compares the configured default (lingua) with langdetect on single words, word pairs and
-sentences, exactly as the NLU component sees messages (same clean-up, same restriction to the
-13 languages), and counts how often a supported-language text is wrongly called unsupported.
+Compares the configured default (lingua) with lingua's low-accuracy mode and langdetect on single
+words, word pairs and sentences, exactly as the NLU component sees messages (same clean-up, same
+restriction to the 13 languages), and counts how often a supported-language text is wrongly
+called unsupported.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=default_corpus())
     parser.add_argument("--limit", type=int, default=None, help="texts per language and kind")
-    parser.add_argument("--backends", default="lingua,langdetect")
+    parser.add_argument("--backends", default="lingua,lingua-low,langdetect")
     parser.add_argument("--out", type=Path, default=None, help="also write the markdown here")
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():

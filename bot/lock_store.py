@@ -55,7 +55,8 @@ class LockStoreConfigError(RasaException):
 
 
 def redis_settings(url: str, password: str | None = None) -> dict[str, Any]:
-    """RedisLockStore's arguments from ``redis://[user[:password]@]host[:port][/db]``."""
+    """RedisLockStore's arguments from a ``redis://host:port/db`` URL (credentials, if any, as in
+    any URL; better in ``KOTOBOT_REDIS_PASSWORD``)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("redis", "rediss") or not parts.hostname:
         raise LockStoreConfigError(

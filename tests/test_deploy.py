@@ -71,7 +71,8 @@ def test_helm_values_configure_what_endpoints_and_credentials_yml_do():
     assert settings["endpoints"]["additionalEndpoints"]["nlg"] == endpoints["nlg"]
     channels = settings["credentials"]["additionalChannelCredentials"]
     assert set(channels) == set(load(ROOT / "credentials.yml"))
-    assert channels["socketio"] == load(ROOT / "credentials.yml")["socketio"]
+    socketio = "bot.channels.socketio.SocketIOChannel"
+    assert channels[socketio] == load(ROOT / "credentials.yml")[socketio]
     assert settings["initialModel"] == "" and not settings["enableAPI"]
     assert "--enable-api" not in values["args"]
     model = values["args"][values["args"].index("--model") + 1]

@@ -87,6 +87,12 @@ def test_langdetect_backend_is_selectable():
     assert detector.detect("comment renouveler mon titre de séjour").language == "fr"
 
 
+def test_lingua_low_accuracy_backend_is_selectable():
+    detector = LanguageDetector(taxonomy().languages, DetectorSettings(backend="lingua-low"))
+    assert detector.detect("miten voin hakea oleskelulupaa puolisolle").language == "fi"
+    assert detector.detect("как продлить вид на жительство").language == "ru"
+
+
 def test_foreign_script_needs_a_majority():
     assert foreign_script("ሰላም") == "ti"
     assert foreign_script("hello ሰ") is None
