@@ -61,6 +61,8 @@ class Assistant:
     conversations: list[load.Conversation]
     first: load.Message
     env: dict[str, str] = field(default_factory=dict)
+    # How its Rasa server starts: stock with `rasa run`, Kotobot as `make run` starts it.
+    launcher: tuple[str, ...] = (str(BIN / "rasa"), "run")
     actions: proc.ManagedProcess | None = None
     rasa: proc.ManagedProcess | None = None
     url: str = ""
@@ -277,8 +279,7 @@ def start_servers(
         proc.ManagedProcess(
             f"{assistant.name}-rasa",
             [
-                str(BIN / "rasa"),
-                "run",
+                *assistant.launcher,
                 "--model",
                 str(assistant.model),
                 "--port",
@@ -472,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
                 "kotobot", ROOT, args.model.resolve(), ROOT / "credentials.yml",
                 ROOT / "endpoints.yml", load.KOTOBOT_CONVERSATIONS, load.KOTOBOT_FIRST,
                 env=kotobot_env(tmp, "", args.content),
+                launcher=(str(BIN / "python"), "-m", "bot.serve"),
             )  # fmt: skip
             stock = Assistant(
                 "stock", stock_dir, stock_model(stock_dir), stock_dir / "credentials.yml",
