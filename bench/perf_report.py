@@ -244,8 +244,9 @@ def method_lines(results: dict[str, Any]) -> list[str]:
     pipeline, policies = (", ".join(config.get(part, [])) for part in ("pipeline", "policies"))
     return [
         f"- **Kotobot**: config.yml as committed (pipeline {pipeline}; policies {policies}), "
-        f"`models/kotobot.tar.gz` served by `python -m bot.serve` (`rasa run` as `make run` starts it) with the project's "
-        f"credentials.yml and endpoints.yml (action server `rasa run actions`, SQLite tracker "
+        f"`models/kotobot.tar.gz` served by `python -m bot.serve` (`rasa run` as `make run` "
+        f"starts it) with the project's credentials.yml and endpoints.yml (action server "
+        f"`rasa run actions`, SQLite tracker "
         f"store in a temp folder), content source `{results.get('content_source')}` "
         f"(the exported content API on a local server), Service Catalogue (PTV) from the sample "
         f"records in tests/fixtures/ptv on the same local server. {k.get('conversations')} "
