@@ -134,6 +134,9 @@ def _run_order(runner: DaskGraphRunner, targets: tuple[str, ...]) -> list[tuple[
     return orders[targets]
 
 
+_dask_run = DaskGraphRunner.run  # the original, for comparison in tests/test_rasa_tuning.py
+
+
 def _run_graph(
     self: DaskGraphRunner,
     inputs: dict[str, Any] | None = None,
