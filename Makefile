@@ -27,12 +27,14 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $$(scripts/find-python.sh) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip wheel "setuptools>=64"
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m bot.langid.ngram_tables
 	@touch $@
 
 train: $(MODEL)
 
 $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 	$(BIN)/python -m bot.generate --check
+	$(BIN)/python -m bot.langid.ngram_tables
 	$(BIN)/rasa train --fixed-model-name kotobot --out models --config config.yml \
 		--domain domain.yml --data data --quiet
 	@touch $@

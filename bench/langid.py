@@ -1,6 +1,7 @@
 """Language-detection accuracy and speed per language on ../shared/langid-dev (make bench).
 
-Compares the configured default (lingua) with lingua's low-accuracy mode and langdetect on single
+Compares the configured default (lingua-compact: lingua's models and method in compact arrays)
+with lingua itself, lingua's low-accuracy mode and langdetect on single
 words, word pairs and sentences, exactly as the NLU component sees messages (same clean-up, same
 restriction to the 13 languages), and counts how often a supported-language text is wrongly
 called unsupported.
@@ -23,6 +24,17 @@ KINDS = ("single-words", "word-pairs", "sentences")
 
 def default_corpus() -> Path:
     return project_root().parent / "shared" / "langid-dev"
+
+
+def configured_backend() -> str:
+    """The backend config.yml gives the language detector (what the assistant really uses)."""
+    import yaml
+
+    config = yaml.safe_load((project_root() / "config.yml").read_text("utf-8"))
+    for component in config["pipeline"]:
+        if component["name"].endswith("LanguageDetectorComponent"):
+            return component.get("backend", DetectorSettings().backend)
+    return DetectorSettings().backend
 
 
 def read_lines(path: Path, limit: int | None) -> list[str]:
@@ -70,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=default_corpus())
     parser.add_argument("--limit", type=int, default=None, help="texts per language and kind")
-    parser.add_argument("--backends", default="lingua,lingua-low,langdetect")
+    parser.add_argument("--backends", default="lingua-compact,lingua,lingua-low,langdetect")
     parser.add_argument("--out", type=Path, default=None, help="also write the markdown here")
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():

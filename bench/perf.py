@@ -348,7 +348,7 @@ def measure_load(
 
 
 def language_detection(limit: int) -> dict[str, Any]:
-    from bench.langid import KINDS, default_corpus, evaluate, table
+    from bench.langid import KINDS, configured_backend, default_corpus, evaluate, table
     from bot.langid.detector import DetectorSettings, LanguageDetector
     from bot.taxonomy import taxonomy
 
@@ -356,7 +356,8 @@ def language_detection(limit: int) -> dict[str, Any]:
     if not corpus.is_dir():
         return {"error": f"corpus not found: {corpus}"}
     languages = taxonomy().languages
-    detector = LanguageDetector(languages, DetectorSettings(backend="lingua"))
+    backend = configured_backend()
+    detector = LanguageDetector(languages, DetectorSettings(backend=backend))
     detector.warm_up()
     results = evaluate(detector, corpus, limit)
     summary = {}
@@ -370,7 +371,12 @@ def language_detection(limit: int) -> dict[str, Any]:
             "worst": [worst, round(accs[worst], 1)],
             "ms": round(statistics.mean(results[(kind, lang)]["ms"] for lang in languages), 3),
         }
-    return {"limit": limit, "kinds": summary, "table": table("lingua", languages, results)}
+    return {
+        "limit": limit,
+        "backend": backend,
+        "kinds": summary,
+        "table": table(backend, languages, results),
+    }
 
 
 def intent_accuracy(model: Path) -> dict[str, Any]:

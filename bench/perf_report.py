@@ -174,7 +174,8 @@ def quality_tables(results: dict[str, Any]) -> list[str]:
         out += [f"Language detection: {langid['error']}", ""]
     elif langid:
         out += [
-            f"**Language detection** (lingua, as configured; bench.langid on the first "
+            f"**Language detection** ({langid.get('backend', 'lingua')}, as configured; "
+            f"bench.langid on the first "
             f"{langid['limit']} texts per language and kind of ../shared/langid-dev):",
             "",
             "| texts | n | mean accuracy % | worst | ms/message |",

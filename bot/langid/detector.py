@@ -38,7 +38,7 @@ class Detection:
 
 @dataclass(frozen=True)
 class DetectorSettings:
-    backend: str = "lingua"
+    backend: str = "lingua-compact"
     # A running conversation switches language only on this much evidence; shorter or less
     # certain messages ("ok", "kiitos", "1", an emoji, a Finnish term) keep the current language.
     min_words: int = 2
