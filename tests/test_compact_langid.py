@@ -1,4 +1,4 @@
-"""lingua-compact: lingua's models read from its library, same answers in a fraction of the memory."""
+"""lingua-compact: lingua's models read from its library; same answers, a fifth of the memory."""
 
 from pathlib import Path
 

@@ -4,7 +4,8 @@
 (98% on two-word texts, ~0.3 ms) in ~70 MB of arrays (bot/langid/compact.py). ``lingua`` is
 lingua itself (the same accuracy, ~370 MB of models in memory); ``lingua-low`` lingua's
 low-accuracy mode (93% on two words, ~20 MB); ``langdetect`` stays selectable for comparison
-(81%, ~5 ms). All are deterministic here. Chosen in config.yml (``backend:`` of the language detector).
+(81%, ~5 ms). All are deterministic here. Chosen in config.yml (``backend:`` of the language
+detector).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ a softmax. Before that, two rules narrow the candidates as lingua's rule engine 
 from the models rather than from hand-made tables: the writing system (a script only one of our
 languages uses decides alone: Han -> Chinese), and letters that only some languages use (ä, õ, ї,
 پ ...; a letter belongs to a language whose models give it at least 1% of the highest probability
-any of our languages gives it; a-z never count, as loanwords carry them everywhere: taxi, wifi). Agreement with lingua and accuracy: bench/langid.py, README.
+any of our languages gives it; a-z never count, as loanwords carry them everywhere: taxi, wifi).
+Agreement with lingua and accuracy: bench/langid.py, README.
 """
 
 from __future__ import annotations
