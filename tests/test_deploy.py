@@ -153,3 +153,12 @@ def test_the_chart_rendered_endpoints_work_with_our_stores(tmp_path, monkeypatch
     store.engine.dispose()
     rows = stored_rows(f"postgresql://{pg.netloc}{pg.path}", sender)
     assert len(rows) == 1 and "[phone]" in rows[0] and "7654321" not in rows[0]
+
+
+def test_image_builds_the_language_tables_as_make_install_does():
+    """Else every container would rebuild them (~10 s) at start, as a user that cannot save."""
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text("utf-8")
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    assert "python -m bot.langid.ngram_tables" in makefile
+    assert "python -m bot.langid.ngram_tables" in dockerfile
+    assert dockerfile.index("bot.langid.ngram_tables") < dockerfile.index("USER 1001")

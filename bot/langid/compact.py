@@ -30,7 +30,7 @@ LETTER_SHARE = 0.01
 LETTER_MIN_PROBABILITY = 1e-5
 # A script belongs to a language when it carries this share of the language's letters.
 SCRIPT_SHARE = 0.5
-# 2**20 buckets of ~4.5 entries: an 8 MB index.
+# 2**20 buckets of ~4.5 entries: a 4 MB index.
 _BUCKET_BITS = 20
 _BUCKET_SHIFT = np.uint64(64 - _BUCKET_BITS)
 _NOT_LETTERS = regex.compile(r"[^\p{L}\p{M}\s]+")
