@@ -77,11 +77,20 @@ def test_disguised_and_local_formats_are_redacted(text, secret):
         "می\u200cخواهم اقامت بگیرم",  # ZWNJ inside a Persian word is kept
         "family 👨\u200d👩\u200d👧 reunification",  # ZWJ inside an emoji sequence is kept
         "I have 100000 euros and 3 children",
+        # A Service Catalogue link as the action server logs it: the id's digit groups are kept.
+        "GET https://api.palvelutietovaranto.suomi.fi/api/v11/Service/"
+        "5f6a0e1c-1234-4567-8901-0123456789ab 200",
     ],
 )
 def test_ordinary_text_is_left_alone(text):
     assert redact(text) == text
     assert not contains_personal_data(text)
+
+
+def test_data_next_to_an_id_is_still_redacted():
+    uuid = "5f6a0e1c-1234-4567-8901-0123456789ab"
+    text = f"id {uuid}, soita 040 123 4567 / 131052-308T"
+    assert redact(text) == f"id {uuid}, soita [phone] / [identity code]"
 
 
 def test_personal_data_is_detected_for_the_notice():
