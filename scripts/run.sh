@@ -11,8 +11,10 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-"$BIN/rasa" run actions --actions actions --port "${ACTIONS_PORT:-5055}" \
-  --logging-config-file bot/resources/logging.yml &
+# The action server has no authentication and only Rasa calls it: loopback unless ACTIONS_HOST says
+# otherwise (rasa-sdk reads the address from SANIC_HOST). docs/security.md.
+SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" "$BIN/rasa" run actions --actions actions \
+  --port "${ACTIONS_PORT:-5055}" --logging-config-file bot/resources/logging.yml &
 pids+=($!)
 # `rasa run` with the HTTP API and CORS from KOTOBOT_* variables (bot/serve.py).
 "$BIN/python" -m bot.serve --model models/kotobot.tar.gz --port "${RASA_PORT:-5005}" \

@@ -172,6 +172,41 @@ def test_make_run_refuses_the_api_without_a_token_before_starting_anything():
     assert not any(listening(port) for port in ports.values())
 
 
+def listening_addresses(port: int) -> set[str]:
+    """IPv4/IPv6 addresses with a listening TCP socket on ``port``, from /proc/net/tcp{,6}."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+def test_make_run_keeps_the_action_server_and_web_page_on_loopback():
+    """The action server has no authentication: only Rasa, on the same host, may reach it."""
+    ports = {"RASA_PORT": free_port(), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOTOBOT_", "ACTIONS_HOST"))}
+    env.update({name: str(port) for name, port in ports.items()})
+    process = subprocess.Popen(
+        ["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not (listening(ports["ACTIONS_PORT"]) and listening(ports["WEB_PORT"])):
+            assert process.poll() is None, "scripts/run.sh stopped"
+            assert time.monotonic() < deadline, "the action server did not start"
+            time.sleep(0.2)
+        loopback = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1
+        assert listening_addresses(ports["ACTIONS_PORT"]) <= loopback
+        assert listening_addresses(ports["WEB_PORT"]) <= loopback
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 # --- the HTTP API off (the default of `make run`) ---------------------------------------------
 
 
