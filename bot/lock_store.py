@@ -25,20 +25,34 @@ served (the emptied lock stays, and never names its ticket), so its request hang
 client gives up. That happens when a user resends right after the server handling their message
 died: both tickets then expire within the same second. ``KotobotLockStore.lock`` gives such a
 message a new ticket at the back of the queue instead.
+
+Rasa's lock store also changes a lock by reading it, changing it and writing it back: two servers
+issuing tickets for one conversation at the same moment can both read ticket 4 as the last one,
+both take ticket 5 and handle their messages at the same time; one server's cleanup can likewise
+write back a lock without the ticket another just took. In Redis every such change here is one
+optimistic transaction (WATCH the key, write with MULTI/EXEC, start over if another server wrote
+in between), so no change is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import (
+    LOCK_LIFETIME,
+    InMemoryLockStore,
+    LockError,
+    LockStore,
+    RedisLockStore,
+)
 from rasa.core.utils import number_of_sanic_workers
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
@@ -48,6 +62,10 @@ REDIS_PASSWORD_ENV = "KOTOBOT_REDIS_PASSWORD"
 DEFAULT_REDIS_PORT = 6379
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# What a change does to the stored lock: write this lock, delete it, or leave it as it is.
+DELETE, UNCHANGED = object(), object()
 
 
 class LockStoreConfigError(RasaException):
@@ -147,6 +165,74 @@ class KotobotLockStore(LockStore):
 
     def save_lock(self, lock: TicketLock) -> None:
         self.backend.save_lock(lock)
+
+    def change_lock(
+        self, conversation_id: str, change: Callable[[TicketLock | None], tuple[Any, T]]
+    ) -> T:
+        """Applies ``change`` (stored lock or None -> (new lock, DELETE or UNCHANGED; result)) as
+        one atomic step, and returns its result. In Redis: WATCH, read, MULTI/EXEC, retried when
+        another server changed the lock in between; in memory nothing can come in between (one
+        event loop, no await inside)."""
+        backend = self.backend
+        if not isinstance(backend, RedisLockStore):
+            outcome, result = change(backend.get_lock(conversation_id))
+            if outcome is DELETE:
+                backend.delete_lock(conversation_id)
+            elif outcome is not UNCHANGED:
+                backend.save_lock(outcome)
+            return result
+        import redis
+
+        key = backend.key_prefix + conversation_id
+        with backend.red.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    stored = pipe.get(key)
+                    lock = TicketLock.from_dict(json.loads(stored)) if stored else None
+                    outcome, result = change(lock)
+                    if outcome is UNCHANGED:
+                        pipe.unwatch()
+                        return result
+                    pipe.multi()
+                    if outcome is DELETE:
+                        pipe.delete(key)
+                    else:
+                        pipe.set(key, outcome.dumps())
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    continue  # another server changed the lock: read it again
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        def take(lock: TicketLock | None) -> tuple[TicketLock, int]:
+            lock = lock or self.create_lock(conversation_id)
+            return lock, lock.issue_ticket(lock_lifetime)
+
+        try:
+            return self.change_lock(conversation_id, take)
+        except Exception as error:  # as Rasa reports it, for its callers
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    def update_lock(self, conversation_id: str) -> None:
+        def drop_expired(lock: TicketLock | None) -> tuple[Any, None]:
+            if lock is None:
+                return UNCHANGED, None
+            lock.remove_expired_tickets()
+            return lock, None
+
+        self.change_lock(conversation_id, drop_expired)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        """Gives back the ticket; deletes the lock when nobody else waits (in one step)."""
+
+        def finish(lock: TicketLock | None) -> tuple[Any, None]:
+            if lock is None:
+                return UNCHANGED, None
+            lock.remove_ticket_for(ticket_number)
+            return (lock if lock.is_someone_waiting() else DELETE), None
+
+        self.change_lock(conversation_id, finish)
 
     @asynccontextmanager
     async def lock(

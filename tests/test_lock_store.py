@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
+from rasa.core.lock import TicketLock
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.shared.exceptions import ConnectionException
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
@@ -249,3 +250,81 @@ def test_endpoint_options_reach_redis(monkeypatch):
     config = EndpointConfig(type="bot.lock_store.KotobotLockStore", key_prefix="kotobot")
     store = LockStore.create(config)
     assert store.backend.key_prefix == "kotobot:lock:"
+
+
+def redis_stores(monkeypatch, count: int) -> list[KotobotLockStore]:
+    """``count`` lock stores as ``count`` Rasa servers build them, on the throw-away Redis."""
+    monkeypatch.setenv("KOTOBOT_REDIS_URL", with_db(redis_url(), 1))
+    return [committed_lock_store() for _ in range(count)]
+
+
+def interleaving(monkeypatch, other: LockStore) -> None:
+    """The next ticket taken anywhere first lets ``other`` take one for the same conversation:
+    a second server getting in between the first one's read and write."""
+    original = TicketLock.issue_ticket
+    armed = [True]
+
+    def issue(lock: TicketLock, lifetime: float) -> int:
+        if armed.pop() if armed else False:
+            other.issue_ticket(lock.conversation_id, 30)
+        return original(lock, lifetime)
+
+    monkeypatch.setattr(TicketLock, "issue_ticket", issue)
+
+
+def test_rasas_redis_lock_store_gives_one_ticket_twice(monkeypatch):
+    """Pins the flaw KotobotLockStore removes (read, change, write back): when Rasa fixes it, the
+    transaction in bot/lock_store.py may go."""
+    settings = redis_settings(with_db(redis_url(), 1))
+    first, second = RedisLockStore(**settings), RedisLockStore(**settings)
+    conversation = f"race-{uuid.uuid4().hex[:8]}"
+    interleaving(monkeypatch, second)
+    try:
+        mine = first.issue_ticket(conversation, 30)
+        assert [ticket.number for ticket in first.get_lock(conversation).tickets] == [mine]
+        assert mine == 0, "the other server's ticket 0 was overwritten and given again"
+    finally:
+        first.delete_lock(conversation)
+
+
+def test_a_ticket_taken_meanwhile_by_another_server_is_not_given_twice(monkeypatch):
+    first, second = redis_stores(monkeypatch, 2)
+    conversation = f"race-{uuid.uuid4().hex[:8]}"
+    interleaving(monkeypatch, second)
+    try:
+        mine = first.issue_ticket(conversation, 30)
+        numbers = [ticket.number for ticket in first.get_lock(conversation).tickets]
+        assert mine == 1 and numbers == [0, 1], "the other's ticket 0 kept, ours is the next"
+    finally:
+        first.delete_lock(conversation)
+
+
+def test_concurrent_tickets_and_cleanups_from_two_servers_lose_nothing(monkeypatch):
+    """8 threads on 2 servers take 25 tickets each for one conversation, then give them back."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stores = redis_stores(monkeypatch, 2)
+    conversation = f"race-{uuid.uuid4().hex[:8]}"
+    direct = redis.Redis.from_url(with_db(redis_url(), 1))
+
+    def take(worker: int) -> list[tuple[int, int]]:
+        store = stores[worker % 2]
+        return [(worker, store.issue_ticket(conversation, 60)) for _ in range(25)]
+
+    def give_back(pairs: list[tuple[int, int]]) -> None:
+        for worker, number in pairs:
+            stores[worker % 2].cleanup(conversation, number)
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            taken = [pair for pairs in pool.map(take, range(8)) for pair in pairs]
+        numbers = sorted(number for _, number in taken)
+        assert numbers == list(range(200)), "every ticket once"
+        stored = stores[0].get_lock(conversation)
+        assert sorted(ticket.number for ticket in stored.tickets) == numbers, "none overwritten"
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(give_back, [taken[i::8] for i in range(8)]))
+        assert not direct.exists(f"lock:{conversation}"), "the lock goes with the last ticket"
+    finally:
+        direct.delete(f"lock:{conversation}")
+        direct.close()
