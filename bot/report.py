@@ -15,7 +15,7 @@ def build_report(log: FeedbackLog) -> str:
     by_language = defaultdict(list)
     for entry in entries:
         by_language[entry.language or "?"].append(entry)
-    lines = ["# Questions for content editors", "", f"Entries: {len(entries)} ({log.path})", ""]
+    lines = ["# Questions for content editors", "", f"Entries: {len(entries)} ({log.where})", ""]
     order = [lang for lang in taxonomy().languages if lang in by_language]
     order += sorted(set(by_language) - set(order))
     for language in order:
@@ -38,7 +38,9 @@ def build_report(log: FeedbackLog) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument(
+        "--db", default=None, help="SQLite file or database URL (default: as the action server)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     text = build_report(FeedbackLog(args.db))

@@ -92,6 +92,22 @@ def test_compose_replicas_share_the_stores_and_use_existing_files():
                 assert (ROOT / args[args.index(flag) + 1]).exists(), (flag, command)
 
 
+def test_every_action_server_replica_logs_feedback_to_the_shared_database():
+    """Not to a file per container or pod (bot/feedback.py), in compose and in the chart."""
+    services = load(DEPLOY / "docker-compose.yml")["services"]
+    actions = services["actions"]["environment"]
+    assert actions["KOTOBOT_FEEDBACK_DB_URL"] == services["rasa-1"]["environment"]["KOTOBOT_DB_URL"]
+    assert "KOTOBOT_FEEDBACK_DB" not in actions
+    values = load(DEPLOY / "helm" / "values.yml")
+    env = {item["name"]: item for item in values["rasa-action-server"]["extraEnv"]}
+    url = urlsplit(env["KOTOBOT_FEEDBACK_DB_URL"]["value"])
+    assert url.scheme == "postgresql" and not url.password
+    assert url.hostname == values["postgresql"]["external"]["host"]
+    assert url.path == "/" + values["global"]["postgresql"]["postgresqlDatabase"]
+    secret = env["KOTOBOT_FEEDBACK_DB_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert secret["name"] == values["global"]["postgresql"]["existingSecret"]
+
+
 def environment_values(node: Any) -> list[tuple[str, Any]]:
     """(name, value) of every environment variable set anywhere in a compose file or values.yml."""
     found: list[tuple[str, Any]] = []

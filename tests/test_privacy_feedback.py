@@ -1,10 +1,13 @@
 """Redaction of personal data, the feedback log and the content editors' report."""
 
 import pytest
+import sqlalchemy as sa
 
+from bot import feedback
 from bot.feedback import FALLBACK, NEGATIVE, POSITIVE, FeedbackLog
 from bot.privacy import redact
 from bot.report import build_report
+from tests.store_backends import database_url
 
 
 @pytest.mark.parametrize(
@@ -48,3 +51,31 @@ def test_unwritable_log_never_raises(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     assert FeedbackLog(blocker / "feedback.sqlite3").record(FALLBACK, "fi", None, "x") is False
+
+
+def test_action_server_replicas_share_one_log_in_the_conversations_database(tmp_path, monkeypatch):
+    """With KOTOBOT_DB_URL (PostgreSQL, as in production) every replica writes the same table."""
+    url = database_url("postgresql", tmp_path)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS feedback"))
+    engine.dispose()
+    monkeypatch.setattr(feedback, "_created", set())  # the table was just dropped
+    monkeypatch.delenv("KOTOBOT_FEEDBACK_DB_URL", raising=False)
+    monkeypatch.setenv("KOTOBOT_DB_URL", url)
+    monkeypatch.delenv("KOTOBOT_FEEDBACK_DB", raising=False)
+    replica_a, replica_b = FeedbackLog(), FeedbackLog()
+    assert replica_a.record(FALLBACK, "fi", None, "soita 040 123 4567")
+    assert replica_b.record(NEGATIVE, "so", "asylum", "magaalada")
+    entries = FeedbackLog(url).entries()
+    assert [(e.kind, e.language) for e in entries] == [(FALLBACK, "fi"), (NEGATIVE, "so")]
+    assert "040 123 4567" not in entries[0].question
+    monkeypatch.setenv("KOTOBOT_FEEDBACK_DB", str(tmp_path / "own.sqlite3"))  # asked for: wins
+    assert FeedbackLog().where == str(tmp_path / "own.sqlite3")
+    # Its own URL wins; a password never reaches the report.
+    monkeypatch.setenv("KOTOBOT_FEEDBACK_DB_URL", f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    assert FeedbackLog().entries() == []
+    assert "secret" not in FeedbackLog("postgresql://kotobot:secret@db/kotobot").where
+    monkeypatch.setenv("KOTOBOT_FEEDBACK_DB_URL", "postgresql://kotobot@db/kotobot")
+    monkeypatch.setenv("KOTOBOT_FEEDBACK_DB_PASSWORD", "s3cret")
+    assert FeedbackLog().url == "postgresql://kotobot:s3cret@db/kotobot"
