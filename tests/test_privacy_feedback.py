@@ -75,7 +75,7 @@ def test_action_server_replicas_share_one_log_in_the_conversations_database(tmp_
     # Its own URL wins; a password never reaches the report.
     monkeypatch.setenv("KOTOBOT_FEEDBACK_DB_URL", f"sqlite:///{tmp_path / 'other.sqlite3'}")
     assert FeedbackLog().entries() == []
-    assert "secret" not in FeedbackLog("postgresql://kotobot:secret@db/kotobot").where
+    assert "fake-pw" not in FeedbackLog("postgresql://kotobot:fake-pw@db/kotobot").where
     monkeypatch.setenv("KOTOBOT_FEEDBACK_DB_URL", "postgresql://kotobot@db/kotobot")
-    monkeypatch.setenv("KOTOBOT_FEEDBACK_DB_PASSWORD", "s3cret")
-    assert FeedbackLog().url == "postgresql://kotobot:s3cret@db/kotobot"
+    monkeypatch.setenv("KOTOBOT_FEEDBACK_DB_PASSWORD", "fake-pw")
+    assert FeedbackLog().url == "postgresql://kotobot:fake-pw@db/kotobot"
