@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import locale_of, send
-from actions.topics import answer_replies
+from actions.topics import answer_replies, split_answer_key
 from bot.langid.explicit import explicit_language
 from bot.replies import ask_language_reply, language_changed_reply, text_reply
 
@@ -28,8 +28,12 @@ class ActionChangeLanguage(Action):
             return []
         send(dispatcher, language_changed_reply(locale))
         last_topic = tracker.get_slot("last_topic")
+        answer_topic, answer_id = split_answer_key(tracker.get_slot("last_answer"))
         if last_topic:
-            # The conversation goes on: the last answer again, now in the new language.
+            # The conversation goes on: the last answer again (the specific one if it was),
+            # now in the new language.
             send(dispatcher, text_reply(locale, "switched_and_repeat", language_name=locale.name))
-            send(dispatcher, *await answer_replies(last_topic, locale))
+            if answer_topic != last_topic:
+                answer_id = None
+            send(dispatcher, *await answer_replies(last_topic, locale, answer_id))
         return []

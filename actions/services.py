@@ -17,14 +17,17 @@ from bot.replies import Reply, feedback_prompt, text_reply
 from bot.services import services_reply
 
 
-async def services_replies(locale: Locale, municipality_name: str) -> list[Reply]:
+async def services_replies(
+    locale: Locale, municipality_name: str, topic: str | None = None
+) -> list[Reply]:
+    """Services of ``topic``'s kind (integration services by default) in the municipality."""
     municipality = by_name(municipality_name)
     if municipality is None:
         return [text_reply(locale, "ask_municipality")]
     services = await asyncio.to_thread(
         ptv_client().services_for_municipality, municipality.code, locale.code
     )
-    return [services_reply(locale, municipality.fi, services)]
+    return [services_reply(locale, municipality.fi, services, topic)]
 
 
 class ActionServiceDetails(Action):
@@ -40,7 +43,8 @@ class ActionServiceDetails(Action):
         municipality = tracker.get_slot("municipality")
         events: list[dict[str, Any]] = []
         if municipality:
-            send(dispatcher, *await services_replies(locale, municipality))
+            topic = tracker.get_slot("last_topic")
+            send(dispatcher, *await services_replies(locale, municipality, topic))
         elif not tracker.get_slot("municipality_asked"):
             send(dispatcher, text_reply(locale, "followup_hint"))
             events.append(SlotSet("municipality_asked", True))

@@ -1,10 +1,16 @@
-"""Intent accuracy on the held-out test set (tests/nlu_eval/), per language and per topic.
+"""NLU accuracy on the held-out sets, per language and per topic.
 
     python -m bench.eval_nlu [--model models/kotobot.tar.gz] [--out reports/nlu]
 
-Topic accuracy: a topic question must get its topic intent (a fallback counts as wrong).
-Off-topic rejection: an off-topic line must not be answered as a topic (out_of_scope or
-nlu_fallback both count as rejected). Writes a markdown report and a confusion-matrix PNG.
+- tests/nlu_eval/: the team's written test set. Topic accuracy: a topic question must get its
+  topic intent (a fallback counts as wrong). Off-topic rejection: an off-topic line must not be
+  answered as a topic (out_of_scope or nlu_fallback both count as rejected).
+- tests/real_questions/eval.yml: real questions from public pages whose source pages are not
+  used for training (tests/real_questions/README.md). Topic accuracy, and for questions labelled
+  with a specific answer, whether the parse chose that answer.
+- tests/emergency_eval/: crisis messages must get `emergency`; look-alike ordinary questions
+  must not.
+Writes a markdown report and a confusion-matrix PNG.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from pathlib import Path
 from bot.check_data import nlu_examples
 from bot.paths import data_path
 from bot.taxonomy import taxonomy
+from bot.yamlio import load_yaml
 
 OUT_OF_SCOPE = "out_of_scope"
+EMERGENCY = "emergency"
 REJECTED = {OUT_OF_SCOPE, "nlu_fallback"}
 
 
@@ -32,15 +40,93 @@ def load_test_set(directory: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-async def predict(model: Path, texts: list[str]) -> list[str]:
+def load_real_questions(path: Path) -> list[dict]:
+    """The evaluation part of the real-question set (a YAML list of labelled questions)."""
+    if not path.exists():
+        return []
+    return [row for row in load_yaml(path) or [] if row.get("text") and row.get("topic")]
+
+
+async def parse_all(model: Path, texts: list[str]) -> list[dict]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
-    predictions = []
-    for text in texts:
-        parsed = await agent.parse_message(text)
-        predictions.append(parsed["intent"]["name"])
-    return predictions
+    return [await agent.parse_message(text) for text in texts]
+
+
+async def predict(model: Path, texts: list[str]) -> list[str]:
+    return [parsed["intent"]["name"] for parsed in await parse_all(model, texts)]
+
+
+def chosen_answer(parsed: dict) -> str | None:
+    selection = parsed.get("answer") or {}
+    if selection.get("topic") != parsed["intent"]["name"]:
+        return None
+    return selection.get("id") or None
+
+
+def score_real(rows: list[dict], parsed: list[dict]) -> dict[str, Counter]:
+    """Per language: topic right, and answer right among questions labelled with an answer."""
+    per_language: dict[str, Counter] = defaultdict(Counter)
+    for row, parse in zip(rows, parsed, strict=True):
+        counts = per_language[row["language"]]
+        guess = parse["intent"]["name"]
+        if row["topic"] == OUT_OF_SCOPE:
+            counts["oos"] += 1
+            counts["oos_ok"] += guess in REJECTED
+            continue
+        counts["topic"] += 1
+        counts["topic_ok"] += guess == row["topic"]
+        if row.get("answer"):
+            counts["answer"] += 1
+            counts["answer_ok"] += guess == row["topic"] and chosen_answer(parse) == row["answer"]
+    return per_language
+
+
+def score_emergency(rows: list[tuple[str, str, str]], predicted: list[str]) -> dict[str, Counter]:
+    per_language: dict[str, Counter] = defaultdict(Counter)
+    for (language, gold, _), guess in zip(rows, predicted, strict=True):
+        counts = per_language[language]
+        if gold == EMERGENCY:
+            counts["crisis"] += 1
+            counts["crisis_ok"] += guess == EMERGENCY
+        else:
+            counts["ordinary"] += 1
+            counts["false_alarm"] += guess == EMERGENCY
+    return per_language
+
+
+def percent_row(name: str, per_language: dict[str, Counter], ok: str, n: str) -> str | None:
+    langs = [lang for lang in taxonomy().languages if per_language[lang][n]]
+    if not langs:
+        return None
+    values = [100 * per_language[lang][ok] / per_language[lang][n] for lang in langs]
+    cells = " | ".join(
+        f"{100 * per_language[lang][ok] / per_language[lang][n]:.0f}" if per_language[lang][n]
+        else "–" for lang in taxonomy().languages
+    )  # fmt: skip
+    total = sum(per_language[lang][ok] for lang in langs) / sum(
+        per_language[lang][n] for lang in langs
+    )
+    return (
+        f"| {name} | {cells} | **{100 * total:.1f}** | {min(values):.0f} | "
+        f"{sum(per_language[lang][n] for lang in langs)} |"
+    )
+
+
+def extra_report(real: dict[str, Counter], emergency: dict[str, Counter]) -> str:
+    langs = taxonomy().languages
+    head = ["| | " + " | ".join(langs) + " | all | worst | n |", "|---" * (len(langs) + 4) + "|"]
+    lines = ["## Real questions (tests/real_questions/eval.yml) and crisis messages", "", *head]
+    rows = [
+        percent_row("real questions: topic %", real, "topic_ok", "topic"),
+        percent_row("real questions: specific answer %", real, "answer_ok", "answer"),
+        percent_row("real off-topic rejected %", real, "oos_ok", "oos"),
+        percent_row("crisis → emergency %", emergency, "crisis_ok", "crisis"),
+        percent_row("look-alikes taken for emergencies %", emergency, "false_alarm", "ordinary"),
+    ]
+    lines += [row for row in rows if row]
+    return "\n".join(lines) + "\n"
 
 
 def score(rows: list[tuple[str, str, str]], predicted: list[str]) -> dict:
@@ -66,7 +152,7 @@ def confusion_png(rows, predicted, path: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    labels = list(taxonomy().topic_ids) + [OUT_OF_SCOPE, "nlu_fallback", "other"]
+    labels = list(taxonomy().topic_ids) + [OUT_OF_SCOPE, EMERGENCY, "nlu_fallback", "other"]
     index = {label: i for i, label in enumerate(labels)}
     matrix = np.zeros((len(labels), len(labels)), dtype=int)
     for (_, gold, _), guess in zip(rows, predicted, strict=True):
@@ -113,17 +199,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", type=Path, default=data_path("tests", "nlu_eval"))
     parser.add_argument("--out", type=Path, default=data_path("reports", "nlu"))
     parser.add_argument("--errors", action="store_true", help="print every wrong prediction")
+    parser.add_argument(
+        "--real", type=Path, default=data_path("tests", "real_questions", "eval.yml")
+    )
+    parser.add_argument("--emergency", type=Path, default=data_path("tests", "emergency_eval"))
     args = parser.parse_args(argv)
     rows = load_test_set(args.tests)
-    predicted = asyncio.run(predict(args.model, [text for _, _, text in rows]))
+    real_rows = load_real_questions(args.real)
+    crisis_rows = load_test_set(args.emergency) if args.emergency.is_dir() else []
+    texts = [text for _, _, text in rows + crisis_rows] + [row["text"] for row in real_rows]
+    parsed = asyncio.run(parse_all(args.model, texts))
+    predicted = [p["intent"]["name"] for p in parsed[: len(rows)]]
+    crisis_predicted = [
+        p["intent"]["name"] for p in parsed[len(rows) : len(rows) + len(crisis_rows)]
+    ]
+    real_parsed = parsed[len(rows) + len(crisis_rows) :]
     if args.errors:
         for (lang, gold, text), guess in zip(rows, predicted, strict=True):
             wrong = guess not in REJECTED if gold == OUT_OF_SCOPE else guess != gold
             if wrong:
                 print(f"{lang}\t{gold}\t{guess}\t{text}")
+        for (lang, gold, text), guess in zip(crisis_rows, crisis_predicted, strict=True):
+            if (gold == EMERGENCY) != (guess == EMERGENCY):
+                print(f"crisis {lang}\t{gold}\t{guess}\t{text}")
+        for row, parse in zip(real_rows, real_parsed, strict=True):
+            answer = chosen_answer(parse)
+            if parse["intent"]["name"] != row["topic"] or (
+                row.get("answer") and answer != row["answer"]
+            ):
+                print(
+                    f"real {row['language']}\t{row['topic']}/{row.get('answer')}\t"
+                    f"{parse['intent']['name']}/{answer}\t{row['text']}"
+                )
     png = args.out / "confusion_matrix.png"
     confusion_png(rows, predicted, png)
     text = report(score(rows, predicted), png.name)
+    text += "\n" + extra_report(
+        score_real(real_rows, real_parsed), score_emergency(crisis_rows, crisis_predicted)
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "eval.md").write_text(text, "utf-8")
     print(text)

@@ -1,16 +1,21 @@
 """Checks that every language has everything, derived from topics.yml (``make check-data``).
 
 For each supported language: a locale with every text key, topic label and language name; NLU
-examples for every intent; content for every topic. Also: the held-out test set shares no
-sentence with the training data, and our topics.yml matches the shared taxonomy.
+examples for every intent; content for every topic; every specific answer with its text, its
+examples, an official source and a recent check date. Also: every link is the language version it
+claims to be, the held-out test sets share no sentence with the training data, and our topics.yml
+matches the shared taxonomy.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
+import statistics
 import sys
 from collections import Counter
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from bot.paths import data_path, project_root
 from bot.taxonomy import load_taxonomy, taxonomy
@@ -19,6 +24,26 @@ from bot.yamlio import load_yaml
 MIN_TOPIC_EXAMPLES = 20
 MIN_CONVERSATION_EXAMPLES = 10
 REFERENCE_LOCALE = "en"
+# Specific answers (issue #12): at least this many per topic, this many on average, each with this
+# many training examples per language, and a fact checked within this many days.
+MIN_ANSWERS_PER_TOPIC = 4
+MIN_ANSWERS_MEAN = 8
+MIN_ANSWER_EXAMPLES = 3
+REVIEW_MAX_DAYS = 365
+# Liferay sites (migri.fi, intermin.fi, tem.fi) name a page's language in this query parameter.
+LANGUAGE_QUERY = "languageId"
+
+
+def answer_examples(path: Path) -> Counter:
+    """(topic, answer id) -> number of distinct examples in the NLU files below ``path``."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for file in sorted(path.rglob("*.yml")) if path.is_dir() else []:
+        for block in (load_yaml(file) or {}).get("nlu") or []:
+            answer = (block.get("metadata") or {}).get("answer")
+            if "intent" in block and answer:
+                lines = [line.strip()[2:].strip() for line in block["examples"].splitlines()]
+                found.setdefault((block["intent"], answer), set()).update(x for x in lines if x)
+    return Counter({key: len(texts) for key, texts in found.items()})
 
 
 def nlu_examples(path: Path) -> dict[str, list[str]]:
@@ -100,21 +125,117 @@ def check_content() -> list[str]:
     return problems
 
 
+def url_language(url: str) -> str | None:
+    """The language a URL says its page is in (``/sv/...``, ``?languageId=en_US``), or None
+    when it does not say."""
+    parts = urlsplit(url)
+    for key, value in parse_qsl(parts.query):
+        if key == LANGUAGE_QUERY and value[:2].lower() in taxonomy().languages:
+            return value[:2].lower()
+    segments = [s for s in parts.path.split("/") if s]
+    first = segments[1] if segments[:1] == ["web"] and len(segments) > 1 else (segments or [""])[0]
+    return first if first in taxonomy().languages else None
+
+
+def _page_problems(where: str, pages: list, *, required: bool = True) -> list[str]:
+    """Links must be https and be the language version they are listed as."""
+    problems = []
+    if required and not pages:
+        problems.append(f"{where}: no official page")
+    for versions in pages or []:
+        for lang, link in versions.items():
+            url = str(link.get("url", ""))
+            if not url.startswith("https://"):
+                problems.append(f"{where}: {lang} link is not https")
+            said = url_language(url)
+            if said and said != lang:
+                problems.append(f"{where}: the {lang} version links a {said} page ({url})")
+    return problems
+
+
+def check_answers(today: datetime.date | None = None) -> list[str]:
+    """Every topic has specific answers with sources, fresh check dates, texts and examples."""
+    tax = taxonomy()
+    today = today or datetime.date.today()
+    sources = load_yaml(data_path("content", "sources.yml")) or {}
+    texts = {}
+    for code in tax.languages:
+        path = data_path("content", f"{code}.yml")
+        texts[code] = ((load_yaml(path) or {}).get("answers") or {}) if path.exists() else {}
+    problems, counts = [], []
+    for topic in tax.topic_ids:
+        meta = sources.get(topic) or {}
+        problems += _page_problems(f"content: {topic}", meta.get("pages") or [], required=False)
+        answers = meta.get("answers") or {}
+        counts.append(len(answers))
+        if len(answers) < MIN_ANSWERS_PER_TOPIC:
+            problems.append(
+                f"content: {topic} has {len(answers)} specific answers, needs "
+                f"{MIN_ANSWERS_PER_TOPIC}"
+            )
+        for answer_id, answer in answers.items():
+            where = f"content: {topic}/{answer_id}"
+            problems += _page_problems(where, answer.get("pages") or [])
+            try:
+                checked = datetime.date.fromisoformat(str(answer.get("checked")))
+            except ValueError:
+                problems.append(f"{where}: no valid 'checked' date")
+            else:
+                if (today - checked).days > REVIEW_MAX_DAYS:
+                    problems.append(f"{where}: fact checked {checked}, older than "
+                                    f"{REVIEW_MAX_DAYS} days: check it again")  # fmt: skip
+            for code in tax.languages:
+                text = (texts[code].get(topic) or {}).get(answer_id) or {}
+                if not (text.get("question") and text.get("answer")):
+                    problems.append(f"{code}: no text for answer {topic}/{answer_id}")
+    if counts and statistics.mean(counts) < MIN_ANSWERS_MEAN:
+        problems.append(f"content: {statistics.mean(counts):.1f} specific answers per topic "
+                        f"on average, needs {MIN_ANSWERS_MEAN}")  # fmt: skip
+    return problems
+
+
+def check_answer_examples() -> list[str]:
+    """Every specific answer has training examples in every language, and no example names an
+    answer the content does not have."""
+    tax = taxonomy()
+    sources = load_yaml(data_path("content", "sources.yml")) or {}
+    known = {(t, a) for t in tax.topic_ids for a in (sources.get(t) or {}).get("answers") or {}}
+    problems = []
+    for code in tax.languages:
+        counts = answer_examples(data_path("data", "nlu", code))
+        for topic, answer_id in sorted(known):
+            have = counts.get((topic, answer_id), 0)
+            if have < MIN_ANSWER_EXAMPLES:
+                problems.append(f"{code}: answer {topic}/{answer_id} has {have} examples, "
+                                f"needs {MIN_ANSWER_EXAMPLES}")  # fmt: skip
+        for topic, answer_id in sorted(set(counts) - known):
+            problems.append(f"{code}: examples for unknown answer {topic}/{answer_id}")
+    return problems
+
+
+HELD_OUT_DIRS = ("nlu_eval", "emergency_eval")
+REAL_QUESTIONS_EVAL = ("real_questions", "eval.yml")
+
+
 def check_eval_is_held_out() -> list[str]:
-    """No sentence of the held-out test set may appear in the training data."""
+    """No sentence of a held-out test set may appear in the training data."""
     training = {
         normalise(text)
         for examples in nlu_examples(data_path("data", "nlu")).values()
         for text in examples
     }
-    eval_dir = data_path("tests", "nlu_eval")
-    if not eval_dir.is_dir():
-        return []
     leaked = Counter()
-    for file in sorted(eval_dir.glob("*.yml")):
-        for examples in nlu_examples(file).values():
-            leaked[file.stem] += sum(normalise(text) in training for text in examples)
-    return [f"{lang}: {n} test sentences also in training data" for lang, n in leaked.items() if n]
+    for name in HELD_OUT_DIRS:
+        eval_dir = data_path("tests", name)
+        for file in sorted(eval_dir.glob("*.yml")) if eval_dir.is_dir() else []:
+            for examples in nlu_examples(file).values():
+                leaked[f"{name}/{file.stem}"] += sum(normalise(t) in training for t in examples)
+    real = data_path("tests", *REAL_QUESTIONS_EVAL)
+    for row in (load_yaml(real) or []) if real.exists() else []:
+        leaked["real_questions/eval"] += normalise(str(row.get("text", ""))) in training
+    return [
+        f"{where}: {n} test sentences also in training data" for where, n in leaked.items() if n
+    ]
 
 
 def check_taxonomy_matches_shared() -> list[str]:
@@ -135,6 +256,8 @@ def all_problems() -> list[str]:
         check_locales()
         + check_nlu()
         + check_content()
+        + check_answers()
+        + check_answer_examples()
         + check_eval_is_held_out()
         + check_taxonomy_matches_shared()
     )

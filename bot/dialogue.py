@@ -8,7 +8,8 @@ RECEPTION_INFO_ACTION = "action_reception_info"
 # Topics whose answer continues with local services of the user's municipality (PTV).
 SERVICE_TOPICS = frozenset(
     {"integration_services", "employment", "language_training", "initial_assessment",
-     "integration_plan", "children_and_youth"}
+     "integration_plan", "children_and_youth", "housing", "health_care", "education_and_daycare",
+     "registration_and_identity"}
 )  # fmt: skip
 # Topics whose answer continues with refugee-reception information.
 RECEPTION_TOPICS = frozenset(

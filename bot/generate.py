@@ -17,6 +17,7 @@ import yaml
 
 from bot.dialogue import RECEPTION_INFO_ACTION, SERVICE_DETAILS_ACTION, extra_action
 from bot.locales import get_locale
+from bot.nlg_keys import nlg_text_key
 from bot.paths import data_path
 from bot.taxonomy import Taxonomy, taxonomy
 
@@ -28,7 +29,7 @@ HEADER = (
 # The English text below is only what Rasa would say without the locale NLG (endpoints.yml).
 STATIC_REPLIES = (
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "contact_human",
-    "out_of_scope",
+    "out_of_scope", "emergency", "emergency_help",
 )  # fmt: skip
 
 CUSTOM_ACTIONS = (
@@ -47,7 +48,8 @@ def build_domain(tax: Taxonomy) -> dict[str, Any]:
     return {
         "version": "3.1",
         "intents": list(tax.intents),
-        "entities": ["language", "municipality"],
+        # answer: a button for one specific answer (`/citizenship{"answer": "residence_time"}`).
+        "entities": ["language", "municipality", "answer"],
         "slots": {
             "language": {
                 "type": "categorical",
@@ -72,13 +74,23 @@ def build_domain(tax: Taxonomy) -> dict[str, Any]:
                 "influence_conversation": False,
                 "mappings": [{"type": "custom"}],
             },
+            "last_answer": {
+                # The specific answer last given ("citizenship/residence_time"), re-rendered on
+                # a language switch; None when the topic card was the answer.
+                "type": "text",
+                "influence_conversation": False,
+                "mappings": [{"type": "custom"}],
+            },
             "municipality_asked": {
                 "type": "bool",
                 "influence_conversation": False,
                 "mappings": [{"type": "custom"}],
             },
         },
-        "responses": {f"utter_{key}": [{"text": english.text(key)}] for key in STATIC_REPLIES},
+        "responses": {
+            f"utter_{key}": [{"text": english.text(nlg_text_key(key, None, english.texts))}]
+            for key in STATIC_REPLIES
+        },
         "actions": list(CUSTOM_ACTIONS),
         "session_config": {
             "session_expiration_time": 60,

@@ -16,6 +16,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_tuning
 from bot.locales import FALLBACK_LANGUAGE, get_locale
+from bot.nlg_keys import nlg_text_key
 
 UTTER_PREFIX = "utter_"
 
@@ -37,6 +38,8 @@ class LocaleNaturalLanguageGenerator(NaturalLanguageGenerator):
         language = tracker.get_slot("language") or FALLBACK_LANGUAGE
         key = utter_action.removeprefix(UTTER_PREFIX)
         locale = get_locale(language)
+        parse_data = tracker.latest_message.parse_data if tracker.latest_message else None
+        key = nlg_text_key(key, parse_data, get_locale(FALLBACK_LANGUAGE).texts)
         if key not in locale.texts and key not in get_locale(FALLBACK_LANGUAGE).texts:
             return None
         return {"text": locale.text(key)}

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from bot.content.model import TopicContent
+from bot.content.model import AnswerContent, Link, TopicContent
 from bot.locales import Locale, all_locales, get_locale
 from bot.taxonomy import taxonomy
 
@@ -67,15 +67,10 @@ def language_changed_reply(locale: Locale) -> Reply:
     return text_reply(locale, "language_changed", language_name=locale.name)
 
 
-def topic_answer(locale: Locale, content: TopicContent) -> Reply:
-    """The answer card: short answer, steps, official links (with a note when not in the user's
-    language), last-reviewed date, related topics as buttons."""
-    lines = [f"**{content.title}**", "", content.answer]
-    if content.steps:
-        lines.append("")
-        lines.extend(f"{number}. {step}" for number, step in enumerate(content.steps, 1))
-    lines += ["", locale.text("topic_intro")]
-    for link in content.links():
+def source_lines(locale: Locale, links: list[Link]) -> list[str]:
+    """The official links, each with a note when the page is not in the user's language."""
+    lines = [locale.text("topic_intro")]
+    for link in links:
         lines.append(f"- {link.title}: {link.url}")
         if link.language != locale.code:
             lines.append(
@@ -87,10 +82,52 @@ def topic_answer(locale: Locale, content: TopicContent) -> Reply:
                     page_language=get_locale(link.language).name,
                 )
             )
+    return lines
+
+
+def topic_answer(locale: Locale, content: TopicContent) -> Reply:
+    """The answer card: short answer, steps, official links (with a note when not in the user's
+    language), last-reviewed date, related topics as buttons."""
+    lines = [f"**{content.title}**", "", content.answer]
+    if content.steps:
+        lines.append("")
+        lines.extend(f"{number}. {step}" for number, step in enumerate(content.steps, 1))
+    lines += ["", *source_lines(locale, content.links())]
     if content.reviewed:
         lines += ["", f"{content.publisher} · {content.reviewed}"]
     buttons = [topic_button(locale, topic) for topic in content.related]
     return {"text": "\n".join(lines), "buttons": buttons}
+
+
+def answer_button(locale: Locale, answer: AnswerContent) -> dict[str, str]:
+    """A button that asks for one specific answer (the NLU reads the ``answer`` entity)."""
+    payload = f"/{answer.topic}" + json.dumps({"answer": answer.id})
+    return {"title": answer.question, "payload": payload}
+
+
+def overview_button(locale: Locale, topic: str) -> dict[str, str]:
+    return {
+        "title": locale.text("answer_overview", topic=locale.topic_label(topic)),
+        "payload": f"/{topic}",
+    }
+
+
+def specific_answer(locale: Locale, content: TopicContent, answer: AnswerContent) -> Reply:
+    """The answer to the question that was asked: the fact first, then where it is stated, then
+    a button to the topic overview."""
+    lines = [f"**{answer.question}**", "", answer.answer, "", *source_lines(locale, answer.links())]
+    if answer.checked:
+        lines += ["", locale.text("checked_on", date=answer.checked)]
+    return {"text": "\n".join(lines), "buttons": [overview_button(locale, content.topic)]}
+
+
+def answer_choice(locale: Locale, content: TopicContent, answers: list[AnswerContent]) -> Reply:
+    """Two answers were equally likely: ask which one rather than guess."""
+    buttons = [answer_button(locale, answer) for answer in answers]
+    return {
+        "text": locale.text("answer_choice"),
+        "buttons": [*buttons, overview_button(locale, content.topic)],
+    }
 
 
 def feedback_prompt(locale: Locale) -> Reply:

@@ -15,15 +15,35 @@ INTEGRATION_WORDS = (
     "kotoutu", "maahanmuutt", "maahan muutt", "pakolai", "turvapaik", "integration", "immigra",
     "refugee", "asylum", "invandr", "flykting", "integrering", "integrations",
 )  # fmt: skip
+# Everyday topics look for their own kind of local service (PTV data is in fi, sv and en).
+TOPIC_WORDS = {
+    "health_care": ("terveysasem", "terveyskesku", "hälsostation", "hälsocentral",
+                    "health centre", "health center", "päivystys", "jour", "neuvola", "rådgivning"),
+    "housing": ("vuokra-asun", "vuokra-asum", "asunnonhak", "hyresbostad", "hyresbo",
+                "rental housing", "rental flat", "asumisneuvo", "boenderådgivning"),
+    "education_and_daycare": ("varhaiskasvatu", "päiväkot", "päivähoi", "småbarnspedagog",
+                              "daghem", "early childhood", "daycare", "esiopetu", "förskol"),
+    "registration_and_identity": ("digi- ja väestötieto", "väestötieto", "myndigheten för digital",
+                                  "digital and population", "henkilötunnu", "personbeteckning",
+                                  "identity code", "maistraat"),
+}  # fmt: skip
 
 
-def is_integration_service(service: ServiceDetails) -> bool:
+def service_words(topic: str | None) -> tuple[str, ...]:
+    return TOPIC_WORDS.get(topic or "", INTEGRATION_WORDS)
+
+
+def is_integration_service(service: ServiceDetails, topic: str | None = None) -> bool:
     text = f"{service.name} {service.summary}".lower()
-    return any(word in text for word in INTEGRATION_WORDS)
+    return any(word in text for word in service_words(topic))
 
 
-def integration_services(services: Iterable[ServiceDetails]) -> list[ServiceDetails]:
-    return [service for service in services if is_integration_service(service)][:MAX_SERVICES]
+def integration_services(
+    services: Iterable[ServiceDetails], topic: str | None = None
+) -> list[ServiceDetails]:
+    """The services that fit ``topic`` (integration services by default), at most a few."""
+    relevant = [service for service in services if is_integration_service(service, topic)]
+    return relevant[:MAX_SERVICES]
 
 
 def _service_lines(service: ServiceDetails) -> list[str]:
@@ -41,12 +61,16 @@ def _service_lines(service: ServiceDetails) -> list[str]:
 
 
 def services_reply(
-    locale: Locale, municipality: str, services: list[ServiceDetails] | None
+    locale: Locale,
+    municipality: str,
+    services: list[ServiceDetails] | None,
+    topic: str | None = None,
 ) -> Reply:
-    """The services found, a note when none were, or a polite message when PTV is unreachable."""
+    """The services found, a note when none were, or a polite message when PTV is unreachable
+    (the topic's own answer has been given already, so the user still has what is known)."""
     if services is None:
-        return {"text": locale.text("services_unavailable")}
-    relevant = integration_services(services)
+        return {"text": locale.text("services_unavailable", municipality=municipality)}
+    relevant = integration_services(services, topic)
     if not relevant:
         return {"text": locale.text("services_none", municipality=municipality)}
     lines = [locale.text("services_intro", municipality=municipality)]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.content.files import FilesContentSource
-from bot.content.model import Link, Page, TopicContent
+from bot.content.model import AnswerContent, Link, Page, TopicContent
 from bot.httpclient import HttpClient
 
 if TYPE_CHECKING:  # sources.py imports this module to build the source
@@ -31,6 +31,7 @@ DEFAULT_TTL = 300.0
 _TOPIC_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ANSWER_ID = _TOPIC_ID
 
 
 class InvalidDocument(ValueError):
@@ -50,13 +51,29 @@ def topic_to_document(content: TopicContent) -> dict[str, Any]:
         "title": content.title,
         "answer": content.answer,
         "steps": list(content.steps),
-        "pages": [
-            {code: {"url": link.url, "title": link.title} for code, link in page.versions.items()}
-            for page in content.pages
-        ],
+        "pages": _pages_document(content.pages),
         "publisher": content.publisher,
         "reviewed": content.reviewed,
         "related": list(content.related),
+        "answers": [answer_to_document(answer) for answer in content.answers],
+    }
+
+
+def _pages_document(pages: tuple[Page, ...]) -> list[dict[str, Any]]:
+    return [
+        {code: {"url": link.url, "title": link.title} for code, link in page.versions.items()}
+        for page in pages
+    ]
+
+
+def answer_to_document(answer: AnswerContent) -> dict[str, Any]:
+    """One specific answer inside its topic document."""
+    return {
+        "id": answer.id,
+        "question": answer.question,
+        "answer": answer.answer,
+        "pages": _pages_document(answer.pages),
+        "checked": answer.checked,
     }
 
 
@@ -102,30 +119,59 @@ def is_https_url(url: str) -> bool:
     return parts.scheme == "https" and bool(parts.hostname) and not any(c.isspace() for c in url)
 
 
+def _pages(doc: dict[str, Any]) -> tuple[Page, ...]:
+    pages = doc.get("pages")
+    if not isinstance(pages, list) or not pages:
+        raise InvalidDocument("'pages' must list at least one official page")
+    return tuple(_page(page) for page in pages)
+
+
+def _answers(doc: dict[str, Any], topic: str, language: str) -> tuple[AnswerContent, ...]:
+    """The specific answers of a topic document (optional: older documents have none)."""
+    raw = doc.get("answers", [])
+    if not isinstance(raw, list):
+        raise InvalidDocument("'answers' must be a list")
+    answers = []
+    for item in raw:
+        if not isinstance(item, dict) or not _ANSWER_ID.fullmatch(str(item.get("id", ""))):
+            raise InvalidDocument("each answer needs an 'id' of lower-case letters, digits and _")
+        answers.append(
+            AnswerContent(
+                topic=topic,
+                id=item["id"],
+                language=language,
+                question=_text(item, "question"),
+                answer=_text(item, "answer"),
+                pages=_pages(item),
+                checked=_date(item, "checked"),
+            )
+        )
+    return tuple(answers)
+
+
 def document_to_topic(doc: Any, topic: str, language: str) -> TopicContent:
     """Validates a document for ``topic`` in ``language``; raises InvalidDocument when unusable.
 
-    The answer must carry at least one official https link, and the document must be the one asked
-    for: a mis-routed cache or CDN must not put another topic's answer in front of a user.
+    The answer, and each specific answer, must carry at least one official https link, and the
+    document must be the one asked for: a mis-routed cache or CDN must not put another topic's
+    answer in front of a user.
     """
     if not isinstance(doc, dict):
         raise InvalidDocument("document must be a JSON object")
     if doc.get("topic") != topic or doc.get("language") != language:
         found = (doc.get("topic"), doc.get("language"))
         raise InvalidDocument(f"document is for {found}, expected {(topic, language)}")
-    pages = doc.get("pages")
-    if not isinstance(pages, list) or not pages:
-        raise InvalidDocument("'pages' must list at least one official page")
     return TopicContent(
         topic=topic,
         language=language,
         title=_text(doc, "title"),
         answer=_text(doc, "answer"),
         steps=_strings(doc, "steps"),
-        pages=tuple(_page(page) for page in pages),
+        pages=_pages(doc),
         publisher=_text(doc, "publisher"),
         reviewed=_date(doc, "reviewed"),
         related=_strings(doc, "related"),
+        answers=_answers(doc, topic, language),
     )
 
 

@@ -1,7 +1,12 @@
-"""The content model: per topic and language, the texts and the official pages they come from."""
+"""The content model: per topic and language, the texts and the official pages they come from.
+
+A topic has a card (the overview for general questions) and specific answers (one concrete fact
+each: "how many years until citizenship?"), every one with the official page that states it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # When an official page has no version in the user's language, link the closest one, in this order.
@@ -29,6 +34,39 @@ class Page:
         return next(iter(self.versions.values()))
 
 
+def best_links(pages: Iterable[Page], language: str) -> list[Link]:
+    """One link per official page, each in ``language`` where it exists, no repeats."""
+    seen: set[str] = set()
+    links = []
+    for page in pages:
+        link = page.best_for(language)
+        if link.url not in seen:
+            seen.add(link.url)
+            links.append(link)
+    return links
+
+
+@dataclass(frozen=True)
+class AnswerContent:
+    """A specific answer within a topic: the question it answers, the fact, and its source."""
+
+    topic: str
+    id: str
+    language: str
+    question: str
+    answer: str
+    pages: tuple[Page, ...]
+    checked: str
+
+    @property
+    def key(self) -> str:
+        """``topic/id``: how the tracker and the content API name the answer."""
+        return f"{self.topic}/{self.id}"
+
+    def links(self) -> list[Link]:
+        return best_links(self.pages, self.language)
+
+
 @dataclass(frozen=True)
 class TopicContent:
     topic: str
@@ -40,17 +78,15 @@ class TopicContent:
     publisher: str
     reviewed: str
     related: tuple[str, ...] = field(default_factory=tuple)
+    answers: tuple[AnswerContent, ...] = field(default_factory=tuple)
 
     def links(self) -> list[Link]:
         """One link per official page, each in the user's language where it exists, no repeats."""
-        seen: set[str] = set()
-        links = []
-        for page in self.pages:
-            link = page.best_for(self.language)
-            if link.url not in seen:
-                seen.add(link.url)
-                links.append(link)
-        return links
+        return best_links(self.pages, self.language)
 
     def has_page_in_language(self) -> bool:
         return any(self.language in page.versions for page in self.pages)
+
+    def specific(self, answer_id: str | None) -> AnswerContent | None:
+        """The specific answer ``answer_id`` of this topic, if it has one."""
+        return next((a for a in self.answers if a.id == answer_id), None)
