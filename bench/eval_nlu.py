@@ -21,7 +21,7 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bot.check_data import nlu_examples
+from bot.check_data import nlu_examples, normalise
 from bot.paths import data_path
 from bot.taxonomy import taxonomy
 from bot.yamlio import load_yaml
@@ -83,6 +83,28 @@ def score_real(rows: list[dict], parsed: list[dict]) -> dict[str, Counter]:
     return per_language
 
 
+def load_canonical_questions() -> list[dict]:
+    """Every specific answer's own question (content/<code>.yml), in every language: a factual
+    question set in all 13 languages (the team's phrasing; questions that are also training
+    examples are left out)."""
+    training = {
+        normalise(text)
+        for examples in nlu_examples(data_path("data", "nlu")).values()
+        for text in examples
+    }
+    rows = []
+    for language in taxonomy().languages:
+        path = data_path("content", f"{language}.yml")
+        answers = (load_yaml(path) or {}).get("answers") or {}
+        for topic, items in answers.items():
+            for answer_id, text in items.items():
+                if normalise(text["question"]) in training:
+                    continue
+                rows.append({"text": text["question"], "language": language, "topic": topic,
+                             "answer": answer_id})  # fmt: skip
+    return rows
+
+
 def score_emergency(rows: list[tuple[str, str, str]], predicted: list[str]) -> dict[str, Counter]:
     per_language: dict[str, Counter] = defaultdict(Counter)
     for (language, gold, _), guess in zip(rows, predicted, strict=True):
@@ -114,7 +136,9 @@ def percent_row(name: str, per_language: dict[str, Counter], ok: str, n: str) ->
     )
 
 
-def extra_report(real: dict[str, Counter], emergency: dict[str, Counter]) -> str:
+def extra_report(
+    real: dict[str, Counter], emergency: dict[str, Counter], canonical: dict[str, Counter]
+) -> str:
     langs = taxonomy().languages
     head = ["| | " + " | ".join(langs) + " | all | worst | n |", "|---" * (len(langs) + 4) + "|"]
     lines = ["## Real questions (tests/real_questions/eval.yml) and crisis messages", "", *head]
@@ -122,6 +146,8 @@ def extra_report(real: dict[str, Counter], emergency: dict[str, Counter]) -> str
         percent_row("real questions: topic %", real, "topic_ok", "topic"),
         percent_row("real questions: specific answer %", real, "answer_ok", "answer"),
         percent_row("real off-topic rejected %", real, "oos_ok", "oos"),
+        percent_row("factual questions: topic %", canonical, "topic_ok", "topic"),
+        percent_row("factual questions: the fact's answer %", canonical, "answer_ok", "answer"),
         percent_row("crisis → emergency %", emergency, "crisis_ok", "crisis"),
         percent_row("look-alikes taken for emergencies %", emergency, "false_alarm", "ordinary"),
     ]
@@ -207,13 +233,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = load_test_set(args.tests)
     real_rows = load_real_questions(args.real)
     crisis_rows = load_test_set(args.emergency) if args.emergency.is_dir() else []
-    texts = [text for _, _, text in rows + crisis_rows] + [row["text"] for row in real_rows]
+    canonical_rows = load_canonical_questions()
+    texts = [text for _, _, text in rows + crisis_rows] + [
+        row["text"] for row in real_rows + canonical_rows
+    ]
     parsed = asyncio.run(parse_all(args.model, texts))
     predicted = [p["intent"]["name"] for p in parsed[: len(rows)]]
     crisis_predicted = [
         p["intent"]["name"] for p in parsed[len(rows) : len(rows) + len(crisis_rows)]
     ]
-    real_parsed = parsed[len(rows) + len(crisis_rows) :]
+    real_parsed = parsed[len(rows) + len(crisis_rows) :][: len(real_rows)]
+    canonical_parsed = parsed[len(rows) + len(crisis_rows) + len(real_rows) :]
     if args.errors:
         for (lang, gold, text), guess in zip(rows, predicted, strict=True):
             wrong = guess not in REJECTED if gold == OUT_OF_SCOPE else guess != gold
@@ -235,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     confusion_png(rows, predicted, png)
     text = report(score(rows, predicted), png.name)
     text += "\n" + extra_report(
-        score_real(real_rows, real_parsed), score_emergency(crisis_rows, crisis_predicted)
+        score_real(real_rows, real_parsed),
+        score_emergency(crisis_rows, crisis_predicted),
+        score_real(canonical_rows, canonical_parsed),
     )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "eval.md").write_text(text, "utf-8")

@@ -33,8 +33,9 @@ _NO_SPACES_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 # Arabic writes "and", "so", "with", "for", "like" as one-letter prefixes: "وما عم يتنفس".
 _ARABIC_CLITIC = "[\u0648\u0641\u0628\u0644\u0643]?"
-# A whole message that is only the emergency number, perhaps with "call" around it.
-_BARE_NUMBER = re.compile(r"^(?:\D{0,12}\s)?112(?:\s\D{0,12})?$")
+# A whole message that is only the emergency number, or it and a few words ("call 112",
+# "llamen al 112", "112 apua"); "when should I call 112?" asks about the number, it is no cry.
+_BARE_NUMBER = re.compile(r"^(?:\S+ ){0,2}112(?: \S+)?$")
 
 
 def normalise(text: str) -> str:
@@ -81,7 +82,9 @@ class EmergencyCues:
         norm = normalise(text)
         ordinary = bool(self.ordinary and self.ordinary.search(norm))
         stripped = norm.strip()
-        if stripped in self.bare or _BARE_NUMBER.match(stripped):
+        if stripped in self.bare:
+            return Signal(GENERAL, ordinary=False)
+        if _BARE_NUMBER.match(stripped) and "?" not in text and not ordinary:
             return Signal(GENERAL, ordinary=False)
         for category, pattern in self.categories.items():
             if pattern.search(norm):

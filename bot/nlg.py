@@ -16,7 +16,8 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_tuning
 from bot.locales import FALLBACK_LANGUAGE, get_locale
-from bot.nlg_keys import nlg_text_key
+from bot.nlg_keys import EMERGENCY_HELP, GENERAL, nlg_text_key
+from bot.replies import help_reply
 
 UTTER_PREFIX = "utter_"
 
@@ -42,4 +43,9 @@ class LocaleNaturalLanguageGenerator(NaturalLanguageGenerator):
         key = nlg_text_key(key, parse_data, get_locale(FALLBACK_LANGUAGE).texts)
         if key not in locale.texts and key not in get_locale(FALLBACK_LANGUAGE).texts:
             return None
+        if key == f"{EMERGENCY_HELP}_{GENERAL}":
+            # A bare "help!!" may be a cry for help or a wish to see what the bot knows: after
+            # the 112 advice, the topics too.
+            menu = help_reply(locale)
+            return {"text": f"{locale.text(key)}\n\n{menu['text']}", "buttons": menu["buttons"]}
         return {"text": locale.text(key)}

@@ -654,7 +654,7 @@ def test_twilio_sms_is_answered_in_finnish_with_numbered_options(running):
     post_twilio(running, twilio_form("twilio_sms.json", phone, "1"))
     sender_id = conversation_id(TWILIO_TOKEN, phone)
     topic = running.bot.slot(sender_id, "last_topic")
-    assert FI.topic_label(topic) == first_title
+    assert FI.topic_label(topic) in first_title  # a related topic or "More about: <topic>"
     assert phone not in json.dumps(running.bot.tracker(sender_id)), "no phone numbers stored"
 
 

@@ -32,6 +32,8 @@ def test_every_locale_renders_every_text_with_its_placeholders():
         "page_language": "P",
         "max_chars": 500,
         "municipality": "M",
+        "topic": "T",
+        "date": "2026-12-06",
     }
     for locale in all_locales():
         for key in get_locale("en").texts:

@@ -94,7 +94,7 @@ def train_topic_model(
     matrix = scipy.sparse.vstack(rows, format="csr")
     columns = np.unique(matrix.indices)
     reduced = matrix[:, columns]
-    clf = LogisticRegression(C=c, max_iter=300, solver="lbfgs")
+    clf = LogisticRegression(C=c, max_iter=100, solver="lbfgs")
     clf.fit(reduced, labels)
     return TopicModel(
         labels=[str(label) for label in clf.classes_],
@@ -162,7 +162,7 @@ class AnswerSelector(GraphComponent):
             if model is not None:
                 self.models[topic] = model
         log.info("answer selector: %d topics, %d answers", len(self.models),
-                 sum(len(m.labels) - 1 for m in self.models.values()))  # fmt: skip
+                 sum(len(m.labels) for m in self.models.values()))  # fmt: skip
         self.persist()
         return self._resource
 

@@ -3,8 +3,8 @@
 Runs right after the intent classifier. The message becomes ``emergency`` (confidence 1.0) when
   - it is a bare cry for help ("112", "apua!!", "ambulance", "poliisi"), or
   - a danger cue matches (bot/emergency.py) and the message does not read like an ordinary
-    question about a service ("how do I book a doctor"), or it does but the classifier also
-    ranks ``emergency`` among its top three, or
+    question about a service ("who pays for the ambulance"), or it does but the classifier
+    also takes it for an emergency, or
   - the classifier itself is confident it is an emergency.
 The kind of danger goes into the parse result (``"emergency": {"category": "suicide", ...}``),
 so the reply can add the fitting helpline after 112.
@@ -26,7 +26,6 @@ from bot.emergency import GENERAL, emergency_cues
 EMERGENCY_INTENT = "emergency"
 EMERGENCY_KEY = "emergency"
 COMMAND_PREFIX = "/"
-TOP_N = 3
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -57,12 +56,11 @@ class EmergencyDetector(GraphComponent):
         if not text or text.startswith(COMMAND_PREFIX):
             return None
         signal = self.cues.check(text)
-        top = [entry.get("name") for entry in ranking[:TOP_N]]
+        classifier_says = intent.get("name") == EMERGENCY_INTENT
         classifier_sure = (
-            intent.get("name") == EMERGENCY_INTENT
-            and float(intent.get("confidence") or 0.0) >= self.threshold
+            classifier_says and float(intent.get("confidence") or 0.0) >= self.threshold
         )
-        if signal.found and (not signal.ordinary or EMERGENCY_INTENT in top):
+        if signal.found and (not signal.ordinary or classifier_says):
             return {"category": signal.category, "by": "cue"}
         if classifier_sure and not signal.ordinary:
             return {"category": signal.category or GENERAL, "by": "classifier"}

@@ -1,0 +1,92 @@
+"""The answer selector: trained on a tiny data set, then asked the way the pipeline asks it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.answer_selector import ANSWER_KEY, AnswerSelector
+
+WORDS = ["years", "citizenship", "fee", "cost", "dual", "two", "passport", "hello"]
+
+
+def featurize(message: Message) -> Message:
+    """Bag of words over WORDS, set the way Rasa's featurizers set sentence features."""
+    tokens = message.get(TEXT).lower().split()
+    row = np.array([[tokens.count(word) for word in WORDS]], dtype=float)
+    message.add_features(
+        Features(scipy.sparse.coo_matrix(row), "sentence", TEXT, "test-featurizer")
+    )
+    return message
+
+
+def example(text: str, intent: str, answer: str | None = None) -> Message:
+    metadata = {"answer": answer} if answer else None
+    return featurize(Message.build(text, intent, intent_metadata=metadata))
+
+
+@pytest.fixture()
+def selector(tmp_path) -> AnswerSelector:
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("answer_selector")
+    component = AnswerSelector.create(
+        AnswerSelector.get_default_config(), storage, resource, ExecutionContext(None, None)
+    )
+    data = [
+        *[example(t, "citizenship", "residence_time") for t in
+          ["years citizenship", "how many years", "years years citizenship"]],
+        *[example(t, "citizenship", "fee") for t in ["citizenship fee", "fee cost", "cost"]],
+        *[example(t, "citizenship", "dual") for t in ["dual citizenship", "two passport", "dual"]],
+        example("citizenship", "citizenship"),  # a general example: no answer of its own
+        example("hello", "greet"),
+    ]  # fmt: skip
+    component.train(TrainingData(data))
+    return AnswerSelector.load(
+        AnswerSelector.get_default_config(), storage, resource, ExecutionContext(None, None)
+    )
+
+
+def parse(selector: AnswerSelector, text: str, intent: str = "citizenship") -> dict | None:
+    message = featurize(Message({TEXT: text}))
+    message.set(INTENT, {"name": intent, "confidence": 0.9})
+    message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 0.9}])
+    selector.process([message])
+    return message.get(ANSWER_KEY)
+
+
+def test_a_specific_question_gets_its_answer_after_a_save_and_load(selector):
+    assert set(selector.models) == {"citizenship"}  # greet is no topic; nothing to learn there
+    assert parse(selector, "how many years citizenship")["id"] == "residence_time"
+    assert parse(selector, "what does it cost fee")["id"] == "fee"
+
+
+def test_the_intent_stays_and_a_general_question_gets_no_answer(selector):
+    result = parse(selector, "hello")
+    assert result["topic"] == "citizenship" and result["id"] is None
+
+
+def test_no_answer_for_a_button_payload_or_a_topic_without_answers(selector):
+    assert parse(selector, "/citizenship") is None
+    assert parse(selector, "years", intent="greet") is None
+
+
+def test_close_answers_are_both_offered():
+    component = AnswerSelector({}, None, None)
+    ranking = [{"id": "fee", "confidence": 0.45}, {"id": "dual", "confidence": 0.40}]
+    decided = component.decide("citizenship", ranking)
+    assert decided["id"] is None and decided["alternatives"] == ["fee", "dual"]
+    clear = [{"id": "fee", "confidence": 0.8}, {"id": "dual", "confidence": 0.1}]
+    assert component.decide("citizenship", clear)["id"] == "fee"
+    vague = [{"id": "fee", "confidence": 0.3}, {"id": "dual", "confidence": 0.1}]
+    assert component.decide("citizenship", vague) == {
+        "topic": "citizenship", "id": None, "confidence": 0.0, "alternatives": [],
+        "ranking": vague,
+    }  # fmt: skip
