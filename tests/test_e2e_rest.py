@@ -122,3 +122,25 @@ def test_every_topic_in_every_language_gets_an_official_link(bot):
             if intro in body and HTTPS_OFFICIAL.search(body):
                 answered.append((language, topic))
     assert len(answered) == len(taxonomy().languages) * len(taxonomy().topic_ids)
+
+
+@pytest.mark.parametrize(
+    "question, language, topic, fact",
+    [("Hur länge måste jag bo i Finland för att få medborgarskap?", "sv", "citizenship", "8"),
+     ("Як довго діє тимчасовий захист?", "uk", "temporary_protection", "2027"),
+     ("where can I find an apartment in Helsinki?", "en", "housing", None)],
+)  # fmt: skip
+def test_a_specific_question_gets_the_fact_first_in_the_users_language(
+    bot, question, language, topic, fact
+):
+    """Issue #12: the first reply answers the question asked, with the page that states it."""
+    sender = new_sender()
+    replies = bot.say(sender, question)
+    assert bot.slot(sender, "language") == language
+    assert bot.slot(sender, "last_topic") == topic
+    answer_id = (bot.slot(sender, "last_answer") or "/").split("/")[1]
+    answer = content_source().topic(topic, language).specific(answer_id)
+    assert answer is not None, "a specific answer, not the topic card"
+    first = replies[0]["text"]
+    assert answer.answer in first and answer.links()[0].url in first
+    assert fact is None or fact in answer.answer

@@ -74,8 +74,12 @@ class TopicModel:
     intercept: np.ndarray
 
     def probabilities(self, features: scipy.sparse.csr_matrix) -> np.ndarray:
-        scores = features[:, self.columns] @ self.coef.T
-        scores = np.asarray(scores).ravel() + self.intercept
+        """Softmax over the answers. The message's few non-zero features are looked up in the
+        sorted column list (slicing the sparse row by ~30,000 columns cost ~2 ms per topic)."""
+        indices, values = features.indices, features.data
+        positions = np.minimum(np.searchsorted(self.columns, indices), len(self.columns) - 1)
+        known = self.columns[positions] == indices
+        scores = self.coef[:, positions[known]] @ values[known] + self.intercept
         if self.coef.shape[0] == 1:  # two labels: scikit-learn keeps one row, for the second
             scores = np.array([0.0, scores[0]])
         scores = scores - scores.max()
