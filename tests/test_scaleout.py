@@ -64,6 +64,12 @@ def say(bot: Bot, sender: str, text: str) -> str:
     return "\n".join(reply.get("text") or "" for reply in replies)
 
 
+def answers_topic(topic: str, language: str, reply: str) -> bool:
+    """The reply is the topic's card or one of its specific answers, in ``language``."""
+    content = content_source().topic(topic, language)
+    return content.title in reply or any(a.question in reply for a in content.answers)
+
+
 def variants(language: str, key: str) -> list[str]:
     text = get_locale(language).texts[key]
     return text if isinstance(text, list) else [text]
@@ -78,7 +84,7 @@ def test_conversation_alternating_between_servers_keeps_language_topic_and_slots
     fi = get_locale("fi")
 
     answer = say(a, sender, "Missä voin opiskella suomea?")
-    assert content_source().topic("language_training", "fi").title in answer
+    assert answers_topic("language_training", "fi", answer)
     assert fi.text("followup_hint") in answer
     tracker = b.tracker(sender)  # what A stored, seen from B
     assert tracker["slots"]["language"] == "fi"
@@ -91,7 +97,7 @@ def test_conversation_alternating_between_servers_keeps_language_topic_and_slots
     assert slots["last_topic"] == "language_training", "the topic asked on A is kept on B"
 
     answer = say(a, sender, "miten löydän töitä?")
-    assert content_source().topic("employment", "fi").title in answer, "still in Finnish"
+    assert answers_topic("employment", "fi", answer), "still in Finnish"
     assert fi.text("services_intro", municipality="Tampere") in answer, "B's municipality"
     assert b.slot(sender, "last_topic") == "employment"
 
@@ -125,7 +131,7 @@ def test_a_server_killed_mid_message_loses_nothing(cluster):
     answer = say(b, sender, "and in Kuopio?")
     assert en.text("services_intro", municipality="Kuopio") in answer
     answer = say(b, sender, "How do I get an integration plan?")
-    assert content_source().topic("integration_plan", "en").title in answer
+    assert answers_topic("integration_plan", "en", answer)
     assert en.text("services_intro", municipality="Kuopio") in answer
     slots = b.tracker(sender)["slots"]
     assert (slots["language"], slots["municipality"]) == ("en", "Kuopio")
