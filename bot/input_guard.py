@@ -11,7 +11,6 @@ payloads with malformed entities.
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Collection
@@ -21,10 +20,8 @@ from typing import Any
 import regex
 
 from bot.privacy import strip_invisible
+from bot.settings import get_settings
 
-MAX_CHARS_ENV = "KOTOBOT_MAX_MESSAGE_CHARS"
-# Real questions in the training data and the logs are well under 300 characters.
-DEFAULT_MAX_CHARS = 1000
 # Invisible characters may pad a message; past this many times the limit it is too long anyway.
 RAW_LIMIT_FACTOR = 10
 EMPTY = "empty"
@@ -58,11 +55,9 @@ class CheckedMessage:
 
 
 def max_message_chars() -> int:
-    """The maximum message length in characters (``KOTOBOT_MAX_MESSAGE_CHARS``, default 1000)."""
-    try:
-        return max(1, int(os.environ.get(MAX_CHARS_ENV, DEFAULT_MAX_CHARS)))
-    except ValueError:
-        return DEFAULT_MAX_CHARS
+    """The maximum message length in characters (``KOTOBOT_MAX_MESSAGE_CHARS``, default 1000:
+    real questions in the training data and the logs are well under 300 characters)."""
+    return get_settings().max_message_chars
 
 
 def clean_text(text: str) -> str:

@@ -16,7 +16,8 @@ Rasa refuses a ``${VAR}`` that is not set:
 Rasa lets ``SANIC_WORKERS`` above 1 through whenever a custom lock store is configured, so this
 class refuses to start with in-memory locks and several workers instead of corrupting
 conversations silently. A malformed URL or an unreachable Redis also stops the server at start,
-rather than every message failing later.
+rather than every message failing later; so does any bad ``KOTOBOT_*`` value (bot/settings.py),
+also when Rasa is started without bot/serve.py (deploy/).
 
 A ticket expires ``TICKET_LOCK_LIFETIME`` seconds (Rasa's variable, default 60) after it was
 issued, so that a server that dies holding a lock does not block its conversation for ever. Rasa
@@ -39,11 +40,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import (
@@ -57,9 +56,9 @@ from rasa.core.utils import number_of_sanic_workers
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.settings import DEFAULT_REDIS_PORT, SettingsError, get_settings, redis_options, secret
+
 REDIS_URL_ENV = "KOTOBOT_REDIS_URL"
-REDIS_PASSWORD_ENV = "KOTOBOT_REDIS_PASSWORD"
-DEFAULT_REDIS_PORT = 6379
 
 log = logging.getLogger(__name__)
 
@@ -74,37 +73,24 @@ class LockStoreConfigError(RasaException):
 
 def redis_settings(url: str, password: str | None = None) -> dict[str, Any]:
     """RedisLockStore's arguments from a ``redis://host:port/db`` URL (credentials, if any, as in
-    any URL; better in ``KOTOBOT_REDIS_PASSWORD``)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-        raise LockStoreConfigError(
-            f"{REDIS_URL_ENV} must look like redis://host:port/db (got scheme {parts.scheme!r})"
-        )
-    db = parts.path.strip("/") or "0"
+    any URL; better in ``KOTOBOT_REDIS_PASSWORD``): bot.settings.redis_options."""
     try:
-        port = parts.port or DEFAULT_REDIS_PORT
+        return redis_options(url, password)
     except ValueError as error:
         raise LockStoreConfigError(f"{REDIS_URL_ENV}: {error}") from None
-    if not db.isdigit() or parts.query or parts.fragment:
-        raise LockStoreConfigError(f"{REDIS_URL_ENV}: the path must be a database number")
-    return {
-        "host": parts.hostname,
-        "port": port,
-        "db": int(db),
-        "username": unquote(parts.username) if parts.username else None,
-        "password": password or (unquote(parts.password) if parts.password else None),
-        "use_ssl": parts.scheme == "rediss",
-    }
 
 
 def redis_settings_from(endpoint_config: EndpointConfig | None) -> dict[str, Any] | None:
-    """RedisLockStore's arguments from the environment, else from Rasa's own ``lock_store`` keys
+    """RedisLockStore's arguments from the settings, else from Rasa's own ``lock_store`` keys
     (``url``, ``port``, ``db``, ``password``: what Rasa's Helm chart writes); None: no Redis."""
     options = dict(endpoint_config.kwargs) if endpoint_config else {}  # key_prefix, ...
-    password = os.environ.get(REDIS_PASSWORD_ENV) or None
-    url = os.environ.get(REDIS_URL_ENV, "").strip()
-    if url:
-        settings = redis_settings(url, password)
+    try:
+        kotobot = get_settings()  # checks every setting: a bad one stops the server at start
+    except SettingsError as error:
+        raise LockStoreConfigError(str(error)) from None
+    password = secret(kotobot.redis_password) or None
+    if kotobot.redis_url:
+        settings = redis_settings(kotobot.redis_url, password)
         return {**{k: v for k, v in options.items() if k not in settings}, **settings}
     if endpoint_config is None or not endpoint_config.url:
         return None
@@ -134,7 +120,7 @@ def where(settings: dict[str, Any]) -> str:
 
 
 class KotobotLockStore(LockStore):
-    """Delegates to Redis or in-memory locks, chosen from the environment when Rasa loads it."""
+    """Delegates to Redis or in-memory locks, chosen from the settings when Rasa loads it."""
 
     def __init__(self, endpoint_config: EndpointConfig | None = None) -> None:
         if LOCK_LIFETIME <= 0:

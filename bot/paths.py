@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from bot.settings import get_settings
 
 
 def project_root() -> Path:
     """The repository root, or ``KOTOBOT_HOME`` when the package runs from somewhere else."""
-    env = os.environ.get("KOTOBOT_HOME")
-    return Path(env) if env else Path(__file__).resolve().parent.parent
+    return get_settings().home
 
 
 def data_path(*parts: str) -> Path:

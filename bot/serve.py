@@ -7,8 +7,10 @@ is set, and then it needs ``KOTOBOT_API_TOKEN`` or ``KOTOBOT_JWT_SECRET``: Rasa 
 serve it to anyone, and it can read every conversation and replace the model. CORS origins come
 from ``KOTOBOT_CORS_ORIGINS``. Rasa runs in this process, so the token and secret never appear on
 a command line (``ps`` shows command lines to every user of the machine). docs/security.md.
+Every other ``KOTOBOT_*`` setting (bot/settings.py) is checked here too, before Rasa loads: a bad
+value stops the start with one message naming it.
 
-    python -m bot.serve --check            # say what would run, refuse unsafe settings
+    python -m bot.serve --check            # print every setting, refuse bad or unsafe ones
     python -m bot.serve [--port 5005] ...  # run it (further arguments go to `rasa run`)
 """
 
@@ -22,33 +24,38 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from bot.settings import DEFAULT_CORS_ORIGINS as DEFAULT_CORS_ORIGINS  # re-exported: the tests'
+from bot.settings import (
+    DEFAULT_JWT_METHOD,
+    SettingsError,
+    describe,
+    get_settings,
+    load_settings,
+    secret,
+    unknown_variables,
+)
+
 ENABLE_API = "KOTOBOT_ENABLE_API"
 API_TOKEN = "KOTOBOT_API_TOKEN"
 JWT_SECRET = "KOTOBOT_JWT_SECRET"
 JWT_METHOD = "KOTOBOT_JWT_METHOD"
 CORS_ORIGINS = "KOTOBOT_CORS_ORIGINS"
-DEFAULT_CORS_ORIGINS = ("http://localhost:8080", "http://127.0.0.1:8080")
-DEFAULT_JWT_METHOD = "HS256"
 # Short secrets can be guessed; `openssl rand -hex 32` gives 64 characters.
 MIN_TOKEN_CHARS = 16
 MIN_HMAC_SECRET_CHARS = 32
-# Shared-secret methods only: for RS/ES/PS Rasa (sanic-jwt) wants the signing private key too,
-# which a server that only checks tokens should not hold.
-JWT_METHODS = ("HS256", "HS384", "HS512")
-TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 # `rasa run` options that would bypass the checks (argparse also takes their prefixes).
 RESERVED_OPTIONS = ("--enable-api", "--auth-token", "-t", "--jwt-secret", "--jwt-method",
                     "--jwt-private-key", "--cors")  # fmt: skip
 DOCS = "docs/security.md"
 
 
-class ConfigError(ValueError):
-    """Settings the server refuses to start with; the message says what to set."""
+# Settings the server refuses to start with; the message says what to set.
+ConfigError = SettingsError
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What the environment asks for."""
+    """What the settings ask of the Rasa server."""
 
     api: bool
     token: str | None
@@ -66,16 +73,17 @@ class Settings:
         return f"Rasa HTTP API {api}; CORS origins: {' '.join(self.cors_origins) or '(none)'}"
 
 
-def read_settings(env: Mapping[str, str]) -> Settings:
-    """The settings from ``env``; :class:`ConfigError` when they are unsafe or unclear."""
-    flag = env.get(ENABLE_API, "").strip().lower()
-    if flag not in TRUE | FALSE:
-        raise ConfigError(f"{ENABLE_API}={env[ENABLE_API]!r}: use 1 (on) or 0 (off)")
-    token = env.get(API_TOKEN, "").strip() or None
-    secret = env.get(JWT_SECRET, "").strip() or None
-    method = env.get(JWT_METHOD, "").strip() or DEFAULT_JWT_METHOD
-    origins = tuple(env.get(CORS_ORIGINS, " ".join(DEFAULT_CORS_ORIGINS)).split())
-    settings = Settings(flag in TRUE, token, secret, method, origins)
+def read_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The server's settings from ``env`` (default: the process's settings, bot/settings.py);
+    :class:`ConfigError` when any setting is bad, or the API's unsafe."""
+    kotobot = get_settings() if env is None else load_settings(env)
+    settings = Settings(
+        kotobot.enable_api,
+        secret(kotobot.api_token),
+        secret(kotobot.jwt_secret),
+        kotobot.jwt_method,
+        kotobot.cors_origins,
+    )
     if settings.api:
         _check_api(settings)
     return settings
@@ -91,13 +99,8 @@ def _check_api(settings: Settings) -> None:
         )
     if settings.token and len(settings.token) < MIN_TOKEN_CHARS:
         raise ConfigError(f"{API_TOKEN} is shorter than {MIN_TOKEN_CHARS} characters")
-    if settings.jwt_secret:
-        if settings.jwt_method not in JWT_METHODS:
-            raise ConfigError(
-                f"{JWT_METHOD}={settings.jwt_method!r}: use one of {', '.join(JWT_METHODS)}"
-            )
-        if len(settings.jwt_secret) < MIN_HMAC_SECRET_CHARS:
-            raise ConfigError(f"{JWT_SECRET} is shorter than {MIN_HMAC_SECRET_CHARS} characters")
+    if settings.jwt_secret and len(settings.jwt_secret) < MIN_HMAC_SECRET_CHARS:
+        raise ConfigError(f"{JWT_SECRET} is shorter than {MIN_HMAC_SECRET_CHARS} characters")
 
 
 def check_extra_arguments(extra: Sequence[str]) -> None:
@@ -188,13 +191,18 @@ def skip_unused_imports() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     options, extra = parse_options(sys.argv[1:] if argv is None else argv)
     try:
-        settings = read_settings(os.environ)
+        settings = read_settings()
         check_extra_arguments(extra)
     except ConfigError as error:
         print(f"Kotobot: {error}", file=sys.stderr)
         return 2
+    for name in unknown_variables():
+        print(f"Kotobot: WARNING {name} is not a Kotobot setting (a typo?)", file=sys.stderr)
     if "*" in settings.cors_origins:
         print(f"Kotobot: WARNING {CORS_ORIGINS} contains '*': any web site may use the chat")
+    if options.check:
+        print("Kotobot settings (source: env, file or default; secrets masked):")
+        print("\n".join(f"  {line}" for line in describe(get_settings())))
     print(f"Kotobot: {settings.describe()}", flush=True)
     if options.check:
         return 0

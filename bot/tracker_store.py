@@ -2,8 +2,8 @@
 
 endpoints.yml selects it (``tracker_store: type: bot.tracker_store.RedactingTrackerStore``)
 with an SQLite file under var/, so the assistant keeps its conversations across restarts with
-no set-up. Production points it at PostgreSQL through environment variables instead, because
-endpoints.yml must work as committed and Rasa refuses a ``${VAR}`` that is not set:
+no set-up. Production points it at PostgreSQL through environment variables (bot/settings.py)
+instead, because endpoints.yml must work as committed and Rasa refuses an unset ``${VAR}``:
 
 - ``KOTOBOT_DB_URL``: an SQLAlchemy URL, e.g. ``postgresql://kotobot@db:5432/kotobot``
   (or ``sqlite:////data/tracker.sqlite3``); overrides endpoints.yml.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +28,14 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from bot.logging_filter import install as install_log_redaction
 from bot.paths import project_root
 from bot.privacy import redact_event
+from bot.settings import get_settings, sql_url
 
-DB_URL_ENV = "KOTOBOT_DB_URL"
-DB_PASSWORD_ENV = "KOTOBOT_DB_PASSWORD"
 DEFAULT_SQLITE_DB = "var/tracker.sqlite3"
 
 
@@ -47,14 +44,13 @@ def database_url(
 ) -> str | None:
     """The URL to connect to: ``KOTOBOT_DB_URL`` if set, else ``host`` if it is a URL, else
     ``None`` (Rasa builds the URL from dialect, host, db...). Also used by bot.retention."""
-    url = os.environ.get(DB_URL_ENV, "").strip() or (host if host and "://" in host else None)
+    settings = get_settings()
+    url = settings.db_url or (host if host and "://" in host else None)
     if url is None:
         if dialect != "sqlite":
             return None
         url = f"sqlite:///{sqlite_path(db)}"
-    password = os.environ.get(DB_PASSWORD_ENV)
-    if password:
-        url = make_url(url).set(password=password).render_as_string(hide_password=False)
+    url = sql_url(url, settings.db_password)
     if url.startswith("sqlite:///"):
         sqlite_path(url.removeprefix("sqlite:///"))  # creates the folder
     return url

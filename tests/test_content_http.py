@@ -33,6 +33,7 @@ from bot.content.model import TopicContent
 from bot.content.ptv import DEFAULT_BASE_URL as PTV_DEFAULT_URL
 from bot.httpclient import CircuitBreaker, HttpClient
 from bot.paths import data_path
+from bot.settings import SettingsError
 from bot.taxonomy import taxonomy
 from tests.test_httpclient import FakeClock, LocalApi, Reply, closed_port_url, fast_client
 
@@ -355,28 +356,31 @@ def test_http_with_a_url(fresh_factories: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "url"),
-    [("http", None), ("http", "content.example.fi"), ("http", "ftp://x.fi"), ("ptv", None)],
+    ("kind", "url", "named"),
+    [
+        ("http", None, "KOTOBOT_CONTENT_URL is not set"),
+        ("http", "content.example.fi", "KOTOBOT_CONTENT_URL='content.example.fi'"),
+        ("http", "ftp://x.fi", "KOTOBOT_CONTENT_URL='ftp://x.fi'"),
+        ("ptv", None, "KOTOBOT_CONTENT_SOURCE='ptv' is not valid: allowed values are files, http"),
+    ],
 )
-def test_bad_configuration_falls_back_to_files_with_a_warning(
-    fresh_factories: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    kind: str,
-    url: str | None,
+def test_bad_configuration_is_refused_not_replaced_by_the_files(
+    fresh_factories: pytest.MonkeyPatch, kind: str, url: str | None, named: str
 ) -> None:
     fresh_factories.setenv("KOTOBOT_CONTENT_SOURCE", kind)
     if url:
         fresh_factories.setenv("KOTOBOT_CONTENT_URL", url)
-    with caplog.at_level(logging.WARNING, logger="bot.content.sources"):
-        assert isinstance(sources.content_source(), FilesContentSource)
-    assert "using the bundled files" in caplog.text
+    with pytest.raises(SettingsError) as refused:
+        sources.content_source()
+    assert named in str(refused.value)
 
 
-def test_a_bad_ttl_uses_the_default(fresh_factories: pytest.MonkeyPatch) -> None:
+def test_a_bad_ttl_is_refused(fresh_factories: pytest.MonkeyPatch) -> None:
     fresh_factories.setenv("KOTOBOT_CONTENT_SOURCE", "http")
     fresh_factories.setenv("KOTOBOT_CONTENT_URL", "https://content.example.fi")
     fresh_factories.setenv("KOTOBOT_CONTENT_TTL", "five minutes")
-    assert sources.content_source().ttl == 300.0
+    with pytest.raises(SettingsError, match="KOTOBOT_CONTENT_TTL='five minutes' is not valid"):
+        sources.content_source()
 
 
 def test_ptv_client_url(fresh_factories: pytest.MonkeyPatch) -> None:
@@ -386,4 +390,5 @@ def test_ptv_client_url(fresh_factories: pytest.MonkeyPatch) -> None:
     assert sources.ptv_client().base_url == "http://127.0.0.1:9/api/v11"
     sources.ptv_client.cache_clear()
     fresh_factories.setenv("KOTOBOT_PTV_URL", "nonsense")
-    assert sources.ptv_client().base_url == PTV_DEFAULT_URL
+    with pytest.raises(SettingsError, match="KOTOBOT_PTV_URL='nonsense' is not valid"):
+        sources.ptv_client()

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from bot.content.files import FilesContentSource
 from bot.content.model import AnswerContent, Link, Page, TopicContent
 from bot.httpclient import HttpClient
+from bot.settings import DEFAULT_CONTENT_TTL as DEFAULT_TTL
 
 if TYPE_CHECKING:  # sources.py imports this module to build the source
     from bot.content.sources import ContentSource
@@ -26,7 +27,6 @@ if TYPE_CHECKING:  # sources.py imports this module to build the source
 log = logging.getLogger(__name__)
 
 API_VERSION = "v1"
-DEFAULT_TTL = 300.0
 
 _TOPIC_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")

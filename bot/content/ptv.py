@@ -18,10 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.httpclient import HttpClient
+from bot.settings import DEFAULT_PTV_URL as DEFAULT_BASE_URL
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.palvelutietovaranto.suomi.fi/api/v11"
 PTV_LANGUAGES = ("fi", "sv", "en")
 _FALLBACK_ORDER = ("en", "fi", "sv")
 _MUNICIPALITY_CODE = re.compile(r"[0-9]{3}")
