@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot import migrate
 from bot.paths import data_path
 from bot.privacy import redact
+from bot.settings import get_settings, sql_url
 
 log = logging.getLogger(__name__)
 
@@ -27,21 +28,20 @@ FALLBACK = "fallback"
 NEGATIVE = "negative"
 POSITIVE = "positive"
 MAX_TEXT = 500
-URL_ENV, PASSWORD_ENV = "KOTOBOT_FEEDBACK_DB_URL", "KOTOBOT_FEEDBACK_DB_PASSWORD"
-# The tracker store's (bot/tracker_store.py).
-SHARED_URL_ENV, SHARED_PASSWORD_ENV = "KOTOBOT_DB_URL", "KOTOBOT_DB_PASSWORD"
-PATH_ENV = "KOTOBOT_FEEDBACK_DB"
 
-_metadata = sa.MetaData()
+# The table as the migrations (bot/migrations/versions) leave it: change both together.
+metadata = sa.MetaData()
 _feedback = sa.Table(
     "feedback",
-    _metadata,
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("at", sa.Float, nullable=False, index=True),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("language", sa.String(8)),
     sa.Column("topic", sa.String(64)),
     sa.Column("question", sa.Text),
 )
+_ENTRY_COLUMNS = [_feedback.c[name] for name in ("at", "kind", "language", "topic", "question")]
 
 
 @dataclass(frozen=True)
@@ -54,23 +54,17 @@ class Entry:
 
 
 def default_path() -> Path:
-    return Path(os.environ.get(PATH_ENV) or data_path("var", "feedback.sqlite3"))
+    return get_settings().feedback_db or data_path("var", "feedback.sqlite3")
 
 
 def configured_url() -> str:
-    """Where the log lives by the environment (see the module docstring); the password, if any,
+    """Where the log lives by the settings (see the module docstring); the password, if any,
     comes from its own variable, as for the tracker store, never from a committed file."""
-    own_file = os.environ.get(PATH_ENV, "").strip()
-    for name, password_name in ((URL_ENV, PASSWORD_ENV), (SHARED_URL_ENV, SHARED_PASSWORD_ENV)):
-        url = os.environ.get(name, "").strip()
-        if name == SHARED_URL_ENV and own_file:
-            break  # a file asked for the feedback log itself wins over the shared database
-        if url:
-            password = os.environ.get(password_name)
-            if password:
-                url = sa.engine.make_url(url).set(password=password)
-                url = url.render_as_string(hide_password=False)
-            return url
+    settings = get_settings()
+    if settings.feedback_db_url:
+        return sql_url(settings.feedback_db_url, settings.feedback_db_password)
+    if settings.db_url and not settings.feedback_db:  # a file asked for the log itself wins
+        return sql_url(settings.db_url, settings.db_password)  # the tracker store's database
     return f"sqlite:///{default_path()}"
 
 
@@ -80,7 +74,7 @@ def _engine(url: str) -> sa.engine.Engine:
     return sa.create_engine(url, pool_pre_ping=True, future=True)
 
 
-_created: set[str] = set()  # URLs whose table exists (created by this process or before)
+_created: set[str] = set()  # URLs this process has brought to the newest migration
 
 
 class FeedbackLog:
@@ -106,7 +100,13 @@ class FeedbackLog:
             self._file.parent.mkdir(parents=True, exist_ok=True)
         engine = _engine(self.url)
         if self.url not in _created or (self._file is not None and not self._file.exists()):
-            _metadata.create_all(engine, checkfirst=True)
+            # The schema is the migrations' (bot/migrate.py): creates the table, adopts one
+            # written before migrations existed, adds what newer code needs; rows are kept.
+            if engine.dialect.name == "sqlite" and self._file is None:  # in memory: this engine's
+                with engine.begin() as connection:
+                    migrate.upgrade(self.url, connection=connection)
+            else:
+                migrate.upgrade(self.url)
             _created.add(self.url)
         return engine
 
@@ -120,7 +120,7 @@ class FeedbackLog:
             with self._ready_engine().begin() as connection:
                 connection.execute(_feedback.insert(), {**row, "question": text})
             return True
-        except (sa.exc.SQLAlchemyError, OSError) as error:
+        except (sa.exc.SQLAlchemyError, OSError, migrate.MigrationError) as error:
             log.warning("feedback not recorded: %s", type(error).__name__)
             return False
 
@@ -128,5 +128,27 @@ class FeedbackLog:
         if self._file is not None and not self._file.exists():
             return []
         with self._ready_engine().connect() as connection:
-            rows = connection.execute(sa.select(_feedback).order_by(_feedback.c.at)).all()
+            rows = connection.execute(
+                sa.select(*_ENTRY_COLUMNS).order_by(_feedback.c.at, _feedback.c.id)
+            ).all()
         return [Entry(*row) for row in rows]
+
+    def delete_older_than(self, cutoff: float, dry_run: bool = False) -> int:
+        """Deletes (or, with ``dry_run``, counts) the entries written before ``cutoff`` (a Unix
+        time), their texts with them; for bot/retention.py. SQLite files are vacuumed so the
+        deleted texts do not linger in free pages."""
+        if self._file is not None and not self._file.exists():
+            return 0
+        engine = self._ready_engine()
+        old = _feedback.c.at < cutoff
+        with engine.begin() as connection:
+            if dry_run:
+                count = sa.select(sa.func.count()).select_from(_feedback).where(old)
+                return connection.execute(count).scalar_one()
+            deleted = connection.execute(_feedback.delete().where(old)).rowcount
+        if deleted and engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                autocommit.exec_driver_sql("VACUUM")
+                autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted

@@ -1,4 +1,4 @@
-"""Deletes stored conversations older than N days: ``python -m bot.retention --days 30``.
+"""Deletes stored conversations and feedback older than N days: ``python -m bot.retention``.
 
 Redaction (bot/privacy.py) catches the personal data we can recognise; retention bounds how long
 everything else a person wrote is kept. Run it daily (cron, a Kubernetes CronJob).
@@ -8,6 +8,10 @@ that went quiet is removed whole and an active one loses its old sessions; the s
 progress at the cutoff is kept whole, so a tracker is never left half-restored.
 It works on the store that endpoints.yml configures (with ``KOTOBOT_DB_URL`` overriding it, as
 for the server): SQLite or PostgreSQL. SQLite files are vacuumed so deleted rows do not linger.
+
+The feedback log (bot/feedback.py: what was asked when the bot fell back or an answer was rated)
+loses its entries older than the same cutoff, in the place the action server writes it (its own
+database or file, or the conversations' database).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy.orm import Session
 
+from bot.feedback import FeedbackLog
 from bot.paths import project_root
 from bot.tracker_store import DEFAULT_SQLITE_DB, database_url
 
@@ -96,6 +101,14 @@ def delete_old_conversations(
     return RetentionResult(events=events, conversations=conversations, cutoff=cutoff)
 
 
+def delete_old_feedback(
+    log: FeedbackLog, days: float, now: float | None = None, dry_run: bool = False
+) -> int:
+    """Deletes (or, with ``dry_run``, counts) the feedback entries older than ``days``."""
+    cutoff = (time.time() if now is None else now) - days * SECONDS_PER_DAY
+    return log.delete_older_than(cutoff, dry_run=dry_run)
+
+
 def _current_session_start(session: Session, sender: str, cutoff: float) -> int | None:
     """The id of the first event of the session in use at ``cutoff`` (0: the conversation has
     no session start before its recent events; ``None``: nothing recent, all of it is old).
@@ -141,20 +154,31 @@ def main(argv: list[str] | None = None) -> int:
         "--endpoints", type=Path, default=project_root() / "endpoints.yml",
         help="Rasa endpoints file whose tracker_store to clean (KOTOBOT_DB_URL overrides it)",
     )  # fmt: skip
+    parser.add_argument(
+        "--feedback-db",
+        help="feedback log's database URL or SQLite file (default: where the action server logs)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     args = parser.parse_args(argv)
     if args.days < 0:
         parser.error("--days must be 0 or more")
     engine = engine_from_endpoints(args.endpoints)
+    now = time.time()
     try:
-        result = delete_old_conversations(engine, args.days, dry_run=args.dry_run)
+        result = delete_old_conversations(engine, args.days, now=now, dry_run=args.dry_run)
     finally:
         engine.dispose()
+    feedback_log = FeedbackLog(args.feedback_db)
+    feedback = delete_old_feedback(feedback_log, args.days, now=now, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     cutoff = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(result.cutoff))
     print(
         f"retention: {verb} {result.events} events older than {args.days:g} days "
         f"(before {cutoff}), {result.conversations} conversations entirely"
+    )
+    print(
+        f"retention: {verb} {feedback} feedback entries older than {args.days:g} days "
+        f"({feedback_log.where})"
     )
     return 0
 

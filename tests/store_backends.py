@@ -18,6 +18,7 @@ import sqlalchemy as sa
 POSTGRES_ENV = "KOTOBOT_TEST_POSTGRES_URL"
 REDIS_ENV = "KOTOBOT_TEST_REDIS_URL"
 BACKENDS = ["sqlite", "postgresql"]
+FEEDBACK_TABLES = ["feedback", "alembic_version"]
 
 
 def database_url(backend: str, folder: Path) -> str:
@@ -34,6 +35,18 @@ def database_url(backend: str, folder: Path) -> str:
     finally:
         engine.dispose()
     return url
+
+
+def empty_feedback_log(url: str) -> None:
+    """Drops the feedback log's table and its migration version (bot/migrate.py), so that the
+    next FeedbackLog on ``url`` starts from an empty database."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for table in FEEDBACK_TABLES:
+                connection.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+    finally:
+        engine.dispose()
 
 
 def stored_rows(url: str, sender: str | None = None) -> list[str]:

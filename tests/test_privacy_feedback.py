@@ -1,13 +1,12 @@
 """Redaction of personal data, the feedback log and the content editors' report."""
 
 import pytest
-import sqlalchemy as sa
 
 from bot import feedback
 from bot.feedback import FALLBACK, NEGATIVE, POSITIVE, FeedbackLog
 from bot.privacy import redact
 from bot.report import build_report
-from tests.store_backends import database_url
+from tests.store_backends import database_url, empty_feedback_log
 
 
 @pytest.mark.parametrize(
@@ -56,10 +55,7 @@ def test_unwritable_log_never_raises(tmp_path):
 def test_action_server_replicas_share_one_log_in_the_conversations_database(tmp_path, monkeypatch):
     """With KOTOBOT_DB_URL (PostgreSQL, as in production) every replica writes the same table."""
     url = database_url("postgresql", tmp_path)
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS feedback"))
-    engine.dispose()
+    empty_feedback_log(url)
     monkeypatch.setattr(feedback, "_created", set())  # the table was just dropped
     monkeypatch.delenv("KOTOBOT_FEEDBACK_DB_URL", raising=False)
     monkeypatch.setenv("KOTOBOT_DB_URL", url)

@@ -1,4 +1,5 @@
-"""`python -m bot.retention --days N`: old conversations leave the tracker store, recent stay."""
+"""`python -m bot.retention --days N`: old conversations leave the tracker store and old entries
+the feedback log, recent ones stay."""
 
 from __future__ import annotations
 
@@ -7,15 +8,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.retention import delete_old_conversations, engine_from_endpoints, main
+from bot import feedback
+from bot.feedback import FALLBACK, NEGATIVE, FeedbackLog
+from bot.retention import (
+    delete_old_conversations,
+    delete_old_feedback,
+    engine_from_endpoints,
+    main,
+)
 from bot.tracker_store import RedactingTrackerStore
-from tests.store_backends import BACKENDS
+from tests.store_backends import BACKENDS, empty_feedback_log
 from tests.store_backends import database_url as backend_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,9 +45,20 @@ def session(start_days_ago: float, text: str, minutes: float = 5) -> list:
     ]
 
 
+def feedback_at(log: FeedbackLog, days_ago: float, question: str) -> None:
+    with mock.patch.object(feedback.time, "time", return_value=NOW - days_ago * DAY):
+        assert log.record(NEGATIVE, "fi", "asylum", question)
+
+
 @pytest.fixture(params=BACKENDS)
 def store(request, tmp_path, monkeypatch) -> RedactingTrackerStore:
-    monkeypatch.setenv("KOTOBOT_DB_URL", backend_url(request.param, tmp_path))
+    url = backend_url(request.param, tmp_path)
+    monkeypatch.setenv("KOTOBOT_DB_URL", url)
+    # The feedback log shares the conversations' database (as in production), emptied.
+    for name in ("KOTOBOT_FEEDBACK_DB_URL", "KOTOBOT_FEEDBACK_DB"):
+        monkeypatch.delenv(name, raising=False)
+    empty_feedback_log(url)
+    monkeypatch.setattr(feedback, "_created", set())
     store = RedactingTrackerStore(domain=Domain.load(str(ROOT / "domain.yml")))
     conversations = {
         "quiet-for-40-days": session(40, "vanha keskustelu oldwordalpha"),
@@ -91,14 +111,53 @@ def test_zero_days_deletes_everything_finished(store):
 
 
 def test_command_line_uses_the_servers_configuration(store, tmp_path, capsys):
-    """``KOTOBOT_DB_URL`` (set by the fixture) overrides endpoints.yml, as for the server."""
+    """``KOTOBOT_DB_URL`` (set by the fixture) overrides endpoints.yml, as for the server; the
+    feedback log in the same database is cleaned too."""
+    shared_log = FeedbackLog()
+    feedback_at(shared_log, 40, "vanha palaute")
+    feedback_at(shared_log, 1, "uusi palaute")
     assert main(["--days", "30", "--endpoints", str(ROOT / "endpoints.yml")]) == 0
-    assert "deleted 10 events older than 30 days" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "deleted 10 events older than 30 days" in out
+    assert "deleted 1 feedback entries older than 30 days" in out
     assert "quiet-for-40-days" not in asyncio.run(store.keys())
+    assert [entry.question for entry in shared_log.entries()] == ["uusi palaute"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_old_feedback_is_deleted_recent_kept(backend, tmp_path, monkeypatch):
+    url = backend_url(backend, tmp_path)
+    empty_feedback_log(url)
+    monkeypatch.setattr(feedback, "_created", set())
+    log = FeedbackLog(url)
+    feedback_at(log, 45, "oldfeedbackgamma hetu 131052-308T")
+    feedback_at(log, 30.01, "oldfeedbackdelta")
+    feedback_at(log, 29.99, "juuri ja juuri")
+    feedback_at(log, 0, "tänään")
+    assert delete_old_feedback(log, days=30, now=NOW, dry_run=True) == 2
+    assert len(log.entries()) == 4, "a dry run deletes nothing"
+
+    assert delete_old_feedback(log, days=30, now=NOW) == 2
+    assert [entry.question for entry in log.entries()] == ["juuri ja juuri", "tänään"]
+    assert delete_old_feedback(log, days=30, now=NOW) == 0
+    if backend == "sqlite":  # vacuumed: the deleted texts are not left in free pages
+        raw = b"".join(p.read_bytes() for p in tmp_path.glob("tracker.sqlite3*"))
+        assert b"oldfeedbackgamma" not in raw and b"oldfeedbackdelta" not in raw
+        assert "tänään".encode() in raw
+    assert log.record(FALLBACK, "fi", None, "kirjoitetaan yhä"), "the log still takes entries"
+
+
+def test_missing_feedback_file_is_not_created(tmp_path):
+    log = FeedbackLog(tmp_path / "none.sqlite3")
+    assert delete_old_feedback(log, days=30) == 0
+    assert not (tmp_path / "none.sqlite3").exists()
 
 
 def test_command_line_defaults_to_30_days_and_endpoints_sqlite_file(tmp_path, monkeypatch):
     monkeypatch.delenv("KOTOBOT_DB_URL", raising=False)
+    monkeypatch.delenv("KOTOBOT_FEEDBACK_DB_URL", raising=False)
+    monkeypatch.setenv("KOTOBOT_FEEDBACK_DB", str(tmp_path / "feedback.sqlite3"))  # not var/
+    feedback_at(FeedbackLog(), 31, "vanha")
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
         "tracker_store:\n  type: bot.tracker_store.RedactingTrackerStore\n"
@@ -112,6 +171,10 @@ def test_command_line_defaults_to_30_days_and_endpoints_sqlite_file(tmp_path, mo
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert "deleted 0 events older than 30 days" in result.stdout
+    feedback_line = (
+        f"deleted 1 feedback entries older than 30 days ({tmp_path / 'feedback.sqlite3'})"
+    )
+    assert feedback_line in result.stdout
 
 
 def test_other_tracker_store_types_are_refused(tmp_path):
