@@ -13,40 +13,63 @@ export PYTHONDONTWRITEBYTECODE := 1
 TRAIN_INPUTS := config.yml domain.yml topics.yml $(wildcard locales/*.yml) \
 	$(shell find data bot/nlu bot/langid -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help install train run test lint check-data validate pytest test-stories bench eval-nlu \
-	report retention generate web bench-quick clean
+.PHONY: help install install-runtime lock check-lock train run test lint check-data validate pytest \
+	test-stories bench eval-nlu report retention generate web bench-quick clean
 
 help:
 	@echo "make run    set up, train if needed, start action server :5055, Rasa :5005, web page :8080"
 	@echo "make test   lint, data checks, rasa data validate, train, pytest, rasa test stories"
-	@echo "make install | train | bench | generate | clean"
+	@echo "make install (runtime + dev) | install-runtime | lock [UPGRADE=name] | check-lock"
+	@echo "make train | bench | generate | clean"
 
-install: $(VENV)/.installed
+# Installs exactly what requirements/ pins, with hashes and no dependency resolution
+# (scripts/install.sh): `install-runtime` what the bot needs (run, train), `install` that plus
+# tests and lint. VENV=/some/path installs elsewhere. `make lock` refreshes the pins.
+install: $(VENV)/.installed-dev
+install-runtime: $(VENV)/.installed-runtime
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed-dev: requirements/bootstrap.txt requirements/dev.txt pyproject.toml
+	@VENV=$(VENV) scripts/install.sh dev
+
+$(VENV)/.installed-runtime: requirements/bootstrap.txt requirements/runtime.txt pyproject.toml
+	@VENV=$(VENV) scripts/install.sh runtime
+
+# requirements/*.txt from pyproject.toml (uv, the dev lock's): existing pins are kept unless
+# UPGRADE names packages (`make lock UPGRADE=requests`, several: UPGRADE="requests urllib3") or
+# is `all`. Then `make install` and commit requirements/.
+UPGRADE ?=
+lock:
 	@test -x $(BIN)/python || $$(scripts/find-python.sh) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip wheel "setuptools>=64"
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m bot.langid.ngram_tables
-	@touch $@
+	$(BIN)/python scripts/lock.py compile \
+		$(if $(filter all,$(UPGRADE)),--upgrade,$(foreach name,$(UPGRADE),--upgrade-package $(name)))
+
+# Fails when pyproject.toml's dependencies changed since `make lock` (the first step of `make test`).
+check-lock:
+	@$$(scripts/find-python.sh) scripts/lock.py check
 
 train: $(MODEL)
 
-$(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
+# Retrains when the runtime packages change (requirements/runtime.txt), not the dev tools.
+$(MODEL): requirements/runtime.txt $(TRAIN_INPUTS) | $(VENV)/.installed-runtime
+	@echo "[1/3] checking that the files derived from topics.yml are up to date"
 	$(BIN)/python -m bot.generate --check
+	@echo "[2/3] language-detection tables (n-grams; words, rebuilt when the texts change)"
 	$(BIN)/python -m bot.langid.ngram_tables
-	$(BIN)/rasa train --fixed-model-name kotobot --out models --config config.yml \
-		--domain domain.yml --data data --quiet
+	$(BIN)/python -m bot.langid.words
+	@echo "[3/3] training the model (~5 min on 2 cores): a line per component, k/N and %"
+	$(BIN)/python scripts/train_progress.py --fixed-model-name kotobot --out models \
+		--config config.yml --domain domain.yml --data data
 	@touch $@
 
-run: install train web
+run: install-runtime train web
 	scripts/run.sh
 
-# The chat page: rasa-webchat 1.0.1 from npm (web/node_modules) and page texts from locales/.
-web: install
+# The chat page (web/dist/): our own page on socket.io-client, its texts from locales/ and
+# web/texts.yml; only the files the page needs are copied (scripts/build-web.sh).
+web: install-runtime
 	scripts/build-web.sh
 
-generate: install
+generate: install-runtime
 	$(BIN)/python -m bot.generate
 
 lint: install
@@ -68,7 +91,7 @@ test-stories: install train
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/test_stories.yml \
 		--out results/stories --fail-on-prediction-errors --endpoints endpoints.yml
 
-test: lint check-data validate pytest test-stories
+test: check-lock lint check-data validate pytest test-stories
 
 bench: install train
 	$(BIN)/python -m bench.langid --out reports/langid.md
@@ -80,12 +103,12 @@ bench-quick: install train
 	$(BIN)/python -m bench.perf --quick --skip-stock
 
 # Questions that fell back or got negative feedback, per language, for content editors.
-report: install
+report: install-runtime
 	$(BIN)/python -m bot.report --out reports/feedback.md
 
 # Deletes conversations older than DAYS days from the tracker store (default 30).
 DAYS ?= 30
-retention: install
+retention: install-runtime
 	$(BIN)/python -m bot.retention --days $(DAYS)
 
 # Held-out accuracy per language and topic + confusion matrix (reports/nlu/), then Rasa's own

@@ -5,8 +5,13 @@ deploy/helm/values.yml work with our stores against the real PostgreSQL and Redi
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -178,3 +183,198 @@ def test_image_builds_the_language_tables_as_make_install_does():
     assert "python -m bot.langid.ngram_tables" in makefile
     assert "python -m bot.langid.ngram_tables" in dockerfile
     assert dockerfile.index("bot.langid.ngram_tables") < dockerfile.index("USER 1001")
+
+
+# --- the image, compose health checks, locked installs (issue #15) ------------------------------
+
+
+def dockerfile_runs() -> list[str]:
+    """The Dockerfile's RUN commands, continuation lines joined."""
+    text = re.sub(r"\\\n(\s*#.*\n)*", " ", (DEPLOY / "Dockerfile").read_text("utf-8"))
+    return [line.strip()[4:] for line in text.splitlines() if line.strip().startswith("RUN ")]
+
+
+def dockerfile_entry() -> list[str]:
+    """ENTRYPOINT + CMD (exec form), what `docker run IMAGE` runs."""
+    text = re.sub(r"\\\n", " ", (DEPLOY / "Dockerfile").read_text("utf-8"))
+    parts: dict[str, list[str]] = {"ENTRYPOINT": [], "CMD": []}
+    for line in text.splitlines():
+        instruction, _, arguments = line.strip().partition(" ")
+        if instruction in parts:
+            parts[instruction] = json.loads(arguments)
+    return parts["ENTRYPOINT"] + parts["CMD"]
+
+
+def test_image_installs_the_runtime_lock_without_resolving():
+    runs = " && ".join(dockerfile_runs())
+    installs = [part.strip() for part in runs.split("&&") if "pip install" in part]
+    assert installs, "the image installs with pip"
+    for command in installs:
+        assert "--no-deps" in command, f"resolves dependencies: {command}"
+    assert any("--require-hashes" in c and "requirements/bootstrap.txt" in c for c in installs)
+    assert any("--require-hashes" in c and "requirements/runtime.txt" in c for c in installs)
+    assert not any("dev.txt" in c or "[dev]" in c for c in installs), "no dev tools in the image"
+    assert any("--no-build-isolation -e ." in c for c in installs), "the project, editable"
+
+
+def test_image_starts_rasa_through_bot_serve_as_uid_1001():
+    from bot.serve import check_extra_arguments, parse_options
+
+    dockerfile = (DEPLOY / "Dockerfile").read_text("utf-8")
+    entry = dockerfile_entry()
+    assert entry[:3] == ["python", "-m", "bot.serve"], entry
+    options, extra = parse_options(entry[3:])
+    check_extra_arguments(extra)  # nothing bot/serve.py would refuse
+    assert (ROOT / options.model).exists() and (ROOT / options.credentials).exists()
+    assert (ROOT / options.endpoints).exists()
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
+    assert users and users[-1].split(":")[0] == "1001", users
+    assert "useradd --uid 1001" in dockerfile and "chown 1001:1001 var" in dockerfile
+
+
+def test_compose_and_helm_start_rasa_through_bot_serve():
+    from bot.serve import check_extra_arguments, parse_options
+
+    services = load(DEPLOY / "docker-compose.yml")["services"]
+    command = shlex.split(services["rasa-1"]["command"])
+    assert command[:3] == ["python", "-m", "bot.serve"], command
+    check_extra_arguments(parse_options(command[3:])[1])
+    assert "KOTOBOT_CORS_ORIGINS" in services["rasa-1"]["environment"]
+    assert shlex.split(services["actions"]["command"])[:3] == ["rasa", "run", "actions"]
+    assert services["actions"]["environment"]["SANIC_HOST"] == "0.0.0.0"
+
+    values = load(DEPLOY / "helm" / "values.yml")
+    assert values["command"] == ["python", "-m", "bot.serve"]
+    check_extra_arguments(parse_options(values["args"])[1])
+    env = {item["name"]: item.get("value") for item in values["extraEnv"]}
+    assert env["KOTOBOT_CORS_ORIGINS"] == values["applicationSettings"]["cors"]
+    actions = values["rasa-action-server"]
+    assert actions["command"] + actions["args"][:2] == ["rasa", "run", "actions"]
+    for settings in (values, actions):
+        assert settings["podSecurityContext"]["runAsUser"] == 1001
+
+
+def test_compose_health_checks_probe_rasa_and_the_action_server():
+    services = load(DEPLOY / "docker-compose.yml")["services"]
+    script = ROOT / "deploy" / "healthcheck.py"
+    assert script.is_file()
+    rasa = services["rasa-1"]["healthcheck"]
+    assert services["rasa-2"]["healthcheck"] == rasa
+    assert rasa["test"] == [
+        "CMD", "python", "deploy/healthcheck.py", "http://127.0.0.1:5005/", "Hello from Rasa",
+    ]  # fmt: skip
+    actions = services["actions"]["healthcheck"]["test"]
+    assert actions[:4] == ["CMD", "python", "deploy/healthcheck.py", "http://127.0.0.1:5055/health"]
+    assert actions[4] in '{"status":"ok"}'  # rasa-sdk's answer
+    assert services["rasa-1"]["depends_on"]["actions"] == {"condition": "service_healthy"}
+    assert services["nginx"]["depends_on"]["rasa-1"] == {"condition": "service_healthy"}
+    for name in ("rasa-1", "actions"):
+        check = services[name]["healthcheck"]
+        assert check["start_period"] and check["interval"] and check["retries"], name
+
+
+def test_health_check_script_answers_zero_only_for_the_expected_text():
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    class Hello(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            body = b"Hello from Rasa: 3.6.21" if self.path == "/" else b"no"
+            self.send_response(200 if self.path == "/" else 404)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    script = [sys.executable, str(DEPLOY / "healthcheck.py")]
+    try:
+        for path, text, expected in [
+            ("/", "Hello from Rasa", 0), ("/", "Nope", 1), ("/missing", "no", 1),
+        ]:  # fmt: skip
+            result = subprocess.run([*script, url + path, text], capture_output=True)
+            assert result.returncode == expected, (path, text, result.stderr)
+    finally:
+        server.shutdown()
+        server.server_close()
+    refused = subprocess.run([*script, url + "/", "Hello"], capture_output=True)
+    assert refused.returncode == 1
+
+
+def test_docker_compose_validates_the_compose_file():
+    """Debian's docker-compose (v1) checks the file without a Docker engine (.ci/run installs
+    it); the passwords it demands are dummies."""
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        message = "docker-compose is missing (Debian: apt-get install docker-compose)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    env = {**os.environ, "KOTOBOT_DB_PASSWORD": "dummy", "KOTOBOT_REDIS_PASSWORD": "dummy"}
+    result = subprocess.run(
+        [compose, "-f", str(DEPLOY / "docker-compose.yml"), "config", "--quiet"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def lock_check(pyproject: Path) -> subprocess.CompletedProcess:
+    script, requirements = ROOT / "scripts" / "lock.py", ROOT / "requirements"
+    command = [sys.executable, str(script), "check", "--pyproject", str(pyproject),
+               "--requirements", str(requirements)]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def test_locks_match_pyproject():
+    result = lock_check(ROOT / "pyproject.toml")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_dependency_change_without_make_lock_fails_the_check(tmp_path):
+    text = (ROOT / "pyproject.toml").read_text("utf-8")
+    cosmetic = tmp_path / "cosmetic" / "pyproject.toml"
+    cosmetic.parent.mkdir()
+    cosmetic.write_text(text.replace("dependencies = [", "dependencies = [  # a comment", 1))
+    assert lock_check(cosmetic).returncode == 0, "comments do not make the locks stale"
+    changed = tmp_path / "changed" / "pyproject.toml"
+    changed.parent.mkdir()
+    changed.write_text(text.replace("dependencies = [", 'dependencies = [\n    "six",', 1))
+    result = lock_check(changed)
+    assert result.returncode == 1
+    assert "runtime.txt" in result.stderr and "dev.txt" in result.stderr
+    assert "run `make lock`" in result.stderr
+
+
+def test_locks_pin_every_package_with_hashes_and_agree():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import lock
+    finally:
+        sys.path.pop(0)
+    runtime, dev = (
+        lock.pins(ROOT / "requirements/runtime.txt"),
+        lock.pins(ROOT / "requirements/dev.txt"),
+    )
+    bootstrap = lock.pins(ROOT / "requirements/bootstrap.txt")
+    assert {"rasa", "rasa-sdk", "python-socketio", "tensorflow"} <= set(runtime)
+    assert runtime["rasa"] == "3.6.21" and runtime["python-socketio"] == "5.9.0"
+    assert {"pytest", "hypothesis", "ruff", "playwright", "uv"} <= set(dev) - set(runtime)
+    assert {"pip", "setuptools", "wheel"} <= set(bootstrap)
+    assert all(dev[name] == version for name, version in runtime.items())
+    for name in ("runtime.txt", "dev.txt", "bootstrap.txt"):
+        assert lock.unhashed(ROOT / "requirements" / name) == [], name
+
+
+def test_make_installs_from_the_locks_without_resolving():
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    install = (ROOT / "scripts" / "install.sh").read_text("utf-8")
+    assert "--require-hashes --no-deps -r requirements/bootstrap.txt" in install
+    assert '--require-hashes --no-deps -r "$LOCK"' in install
+    assert "--no-deps --no-build-isolation -e ." in install
+    assert "--quiet" not in install and "-q " not in install
+    assert re.search(r"^run: install-runtime ", makefile, re.MULTILINE)
+    assert re.search(r"^test: check-lock ", makefile, re.MULTILINE)
+    assert "rasa train" in makefile and "--quiet" not in makefile
