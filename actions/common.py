@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import TopicContent, content_source
 from bot.locales import FALLBACK_LANGUAGE, Locale, get_locale
-from bot.replies import Reply
+from bot.replies import Reply, ask_language_reply
 
 COMMAND_PREFIX = "/"
 
@@ -22,6 +22,13 @@ def locale_of(tracker: Tracker) -> Locale:
 def send(dispatcher: CollectingDispatcher, *replies: Reply) -> None:
     for reply in replies:
         dispatcher.utter_message(**reply)
+
+
+def offer_languages_if_unsure(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The language buttons after the reply, while the language is only the default (the first
+    message was too short to tell; see bot/langid/policy.py)."""
+    if tracker.get_slot("language_unsure"):
+        send(dispatcher, ask_language_reply(locale_of(tracker)))
 
 
 async def topic_content(topic: str, language: str) -> TopicContent | None:

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_entity, locale_of, send
+from actions.common import latest_entity, locale_of, offer_languages_if_unsure, send
 from actions.services import services_replies
 from actions.topics import answer_replies
 from bot.feedback import FALLBACK, FeedbackLog
@@ -66,4 +66,5 @@ class ActionFallbackSuggestions(Action):
             FeedbackLog().record, FALLBACK, tracker.get_slot("language"), None, parse.get("text")
         )
         send(dispatcher, *fallback_reply(locale, likeliest_topics(parse)))
+        offer_languages_if_unsure(dispatcher, tracker)
         return []

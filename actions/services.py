@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import locale_of, send
+from actions.common import locale_of, offer_languages_if_unsure, send
 from bot.content.sources import ptv_client
 from bot.locales import Locale
 from bot.municipalities import by_name
@@ -49,4 +49,5 @@ class ActionServiceDetails(Action):
             send(dispatcher, text_reply(locale, "followup_hint"))
             events.append(SlotSet("municipality_asked", True))
         send(dispatcher, feedback_prompt(locale))
+        offer_languages_if_unsure(dispatcher, tracker)
         return events

@@ -8,7 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_entity, locale_of, send, topic_content
+from actions.common import (
+    latest_entity,
+    locale_of,
+    offer_languages_if_unsure,
+    send,
+    topic_content,
+)
 from bot.content.model import AnswerContent, TopicContent
 from bot.dialogue import extra_action
 from bot.locales import Locale
@@ -91,5 +97,6 @@ class ActionAnswerTopic(Action):
         if extra_action(topic) is None:
             # Topics with a follow-up action get the feedback question after it.
             send(dispatcher, feedback_prompt(locale))
+            offer_languages_if_unsure(dispatcher, tracker)  # else after the follow-up action
         last_answer = answers[0].key if len(answers) == 1 else None
         return [SlotSet("last_topic", topic), SlotSet("last_answer", last_answer)]

@@ -64,6 +64,13 @@ def build_domain(tax: Taxonomy) -> dict[str, Any]:
                 # Set in the Rasa server after every message by bot.policies.language.
                 "mappings": [{"type": "custom"}],
             },
+            "language_unsure": {
+                # The language is only the default: the first message was too short to tell.
+                # Replies offer the language buttons; the next message is judged as a first one.
+                "type": "bool",
+                "influence_conversation": False,
+                "mappings": [{"type": "custom"}],
+            },
             "municipality": {
                 "type": "text",
                 "influence_conversation": False,

@@ -17,7 +17,7 @@ from rasa.utils.endpoints import EndpointConfig
 from bot import rasa_tuning
 from bot.locales import FALLBACK_LANGUAGE, get_locale
 from bot.nlg_keys import EMERGENCY_HELP, GENERAL, nlg_text_key
-from bot.replies import help_reply
+from bot.replies import help_reply, with_language_choice
 
 UTTER_PREFIX = "utter_"
 
@@ -48,4 +48,8 @@ class LocaleNaturalLanguageGenerator(NaturalLanguageGenerator):
             # the 112 advice, the topics too.
             menu = help_reply(locale)
             return {"text": f"{locale.text(key)}\n\n{menu['text']}", "buttons": menu["buttons"]}
-        return {"text": locale.text(key)}
+        reply = {"text": locale.text(key)}
+        if tracker.get_slot("language_unsure") and not key.startswith(EMERGENCY_HELP):
+            # Emergency advice stays as it is: 112 first, nothing to choose.
+            return with_language_choice(locale, reply)
+        return reply

@@ -67,6 +67,43 @@ def test_topic_answer_is_in_the_users_language_with_an_official_https_link():
     assert {b["payload"] for b in messages[0]["buttons"]} <= {f"/{t}" for t in taxonomy().topic_ids}
 
 
+def _too_short_first_message(text: str, intent: str) -> dict:
+    return load_tracker_state(
+        "first_message_arabic",
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.6},
+            "entities": [],
+            "language": {"language": "so", "confidence": 0.21, "reliable": False, "words": 1},
+        },
+    )
+
+
+def test_first_message_too_short_to_tell_gets_english_and_is_marked_unsure():
+    state = _too_short_first_message("hi", "greet")
+    assert track_language(state) == {"language": "en", "language_unsure": True}
+
+
+def test_an_unsure_language_offers_the_language_buttons_after_the_answer():
+    state = _too_short_first_message("kela", "social_security")
+    state["slots"].update(language="en", language_unsure=True)
+    _, messages = run_action(ActionAnswerTopic(), state)
+    assert messages[-1]["text"] == get_locale("en").text("ask_language")
+    payloads = {b["payload"] for b in messages[-1]["buttons"]}
+    assert '/change_language{"language": "so"}' in payloads
+    assert len(payloads) == len(taxonomy().languages)
+    state["slots"]["language_unsure"] = False
+    _, settled = run_action(ActionAnswerTopic(), state)
+    assert all(m.get("text") != get_locale("en").text("ask_language") for m in settled)
+
+
+def test_the_next_clear_message_settles_an_unsure_language():
+    state = _too_short_first_message("kiitos", "thank")
+    state["slots"].update(language="en", language_unsure=True)
+    state["latest_message"]["language"] = {"language": "fi", "confidence": 0.93, "reliable": False}
+    assert track_language(state) == {"language": "fi", "language_unsure": False}
+
+
 def test_link_not_in_users_language_is_announced():
     state = load_tracker_state(
         "first_message_arabic",
@@ -74,11 +111,12 @@ def test_link_not_in_users_language_is_announced():
         latest_message={"text": "/asylum", "intent": {"name": "asylum"}, "entities": []},
     )
     _, messages = run_action(ActionAnswerTopic(), state)
-    note = get_locale("ar").text(
-        "page_not_in_language", title="", language_name="", page_language=""
-    )
-    first_words = note.split("{")[0].split()[0]
-    assert first_words in messages[0]["text"]
+    # Briefly, after the page's title (bot.replies.source_lines): "- Title (English): URL".
+    lines = messages[0]["text"].splitlines()
+    english, finnish = get_locale("en").name, get_locale("fi").name
+    assert any(re.fullmatch(rf"- .+ \({english}\): https://\S+", line) for line in lines)
+    assert any(re.fullmatch(rf"- .+ \({finnish}\): https://\S+", line) for line in lines)
+    assert not any(line.startswith("  ") for line in lines), "no sentence after each link"
 
 
 def test_help_lists_every_topic_as_a_button():

@@ -72,6 +72,19 @@ def test_ui_language_decides_an_uncertain_first_turn(bot):
     assert bot.slot(sender, "language") == "uk"
 
 
+def test_a_first_message_too_short_to_tell_is_answered_in_english_with_language_buttons(bot):
+    sender = new_sender()
+    replies = bot.say(sender, "hi")
+    assert bot.slot(sender, "language") == "en"
+    assert bot.slot(sender, "language_unsure") is True
+    payloads = [b["payload"] for r in replies for b in r.get("buttons", [])]
+    assert '/change_language{"language": "ar"}' in payloads
+    assert get_locale("en").text("ask_language") in texts(replies)
+    bot.say(sender, "kiitos")  # one clear word now decides, as a first message would
+    assert bot.slot(sender, "language") == "fi"
+    assert not bot.slot(sender, "language_unsure")
+
+
 def test_topic_payload_with_ui_language_is_answered_in_that_language(bot):
     sender = new_sender()
     replies = bot.say(sender, "/citizenship", metadata={"language": "fr"})

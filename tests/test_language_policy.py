@@ -6,8 +6,8 @@ from bot.taxonomy import taxonomy
 LANGS = taxonomy().languages
 
 
-def decide(current, previous_ui=None, **evidence):
-    return decide_language(current, LanguageEvidence(**evidence), previous_ui, LANGS)
+def decide(current, previous_ui=None, unsure=False, **evidence):
+    return decide_language(current, LanguageEvidence(**evidence), previous_ui, LANGS, unsure)
 
 
 def test_first_turn_takes_a_reliable_text_over_the_ui_language():
@@ -20,9 +20,27 @@ def test_first_turn_uncertain_text_takes_the_ui_language():
     assert (decision.language, decision.reason) == ("fi", "first_turn_ui")
 
 
-def test_first_turn_without_metadata_takes_the_best_guess():
-    decision = decide(None, detected="es", reliable=False)
-    assert (decision.language, decision.reason) == ("es", "first_turn_guess")
+def test_first_turn_without_metadata_takes_a_clear_guess():
+    decision = decide(None, detected="fi", reliable=False, confidence=0.93)  # "kiitos"
+    assert (decision.language, decision.reason) == ("fi", "first_turn_guess")
+    assert not decision.unsure
+
+
+def test_first_turn_too_short_to_tell_takes_the_default_and_is_unsure():
+    decision = decide(None, detected="so", reliable=False, confidence=0.21)  # "hi"
+    assert (decision.language, decision.reason) == ("en", "default")
+    assert decision.unsure
+
+
+def test_after_an_unsure_default_the_next_message_is_judged_as_a_first_one():
+    # "kiitos" would not move a settled English conversation, but an unsure default it does.
+    assert decide("en", detected="fi", reliable=False, confidence=0.93).language == "en"
+    decision = decide("en", unsure=True, detected="fi", reliable=False, confidence=0.93)
+    assert (decision.language, decision.unsure) == ("fi", False)
+    again = decide("en", unsure=True, detected="tr", reliable=False, confidence=0.3)  # "ok"
+    assert (again.language, again.unsure) == ("en", True)
+    ui = decide("en", unsure=True, detected="tr", reliable=False, ui_language="ar")
+    assert (ui.language, ui.unsure) == ("ar", False)
 
 
 def test_short_or_uncertain_message_keeps_the_language():
@@ -67,3 +85,15 @@ def test_not_understood_message_switches_only_when_very_clear():
     )
     decision = decide("es", detected="ru", reliable=True, confidence=0.99, understood=False)
     assert decision.language == "ru"
+
+
+def test_ui_language_tags_keep_their_primary_language_whole():
+    from bot.langid.ui import ui_language_from_metadata
+
+    def ui(value):
+        return ui_language_from_metadata({"language": value}, LANGS)
+
+    assert [ui("fi"), ui("fi-FI"), ui("sv_FI"), ui("zh-Hans-CN"), ui(" AR ")] == [
+        "fi", "fi", "sv", "zh", "ar"
+    ]  # fmt: skip
+    assert [ui("fil"), ui("swe"), ui("english"), ui(""), ui(None)] == [None] * 5

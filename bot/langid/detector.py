@@ -7,17 +7,25 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.langid.backends import Backend, LangdetectBackend, make_backend
+from bot.langid.compact import CompactLinguaBackend
 from bot.langid.text import foreign_script, language_words
+from bot.langid.words import SOURCES as WORD_SOURCES
+from bot.langid.words import WordEvidence
 
 # Languages we do not speak but people in Finland often write: detected only to tell the user,
 # politely, which languages we do speak. Kept separate from the main detector so that they can
-# never lower its accuracy on the supported languages. Two detectors must agree (lingua in its
-# small low-accuracy mode over ~35 languages, and langdetect over its 55): one alone sometimes
-# takes a short French question for German.
+# never lower its accuracy on the supported languages. Two detectors must agree (lingua's
+# low-accuracy mode over ~35 languages on a small table of its 1- to 3-grams, and langdetect over
+# its 55): one alone sometimes takes a short French question for German.
 OTHER_LANGUAGES = (
     "de", "it", "pt", "nl", "pl", "ro", "hu", "cs", "sk", "hr", "sq", "vi", "id", "tl", "sw",
     "da", "nb", "lv", "lt", "bg", "az", "yo",
 )  # fmt: skip
+
+
+def wide_languages(languages: Sequence[str]) -> tuple[str, ...]:
+    """The languages of the "is this another language?" check: ours, then the others."""
+    return tuple(languages) + tuple(code for code in OTHER_LANGUAGES if code not in languages)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,9 @@ class DetectorSettings:
     unsupported_min_confidence: float = 0.8
     # ... and the supported-language detector must itself be unsure.
     unsupported_max_supported_confidence: float = 0.95
+    # Whole-word evidence mixed into the n-gram scores (bot/langid/words.py): frequency lists,
+    # Estonian word forms, our own texts; () for the n-grams alone.
+    word_sources: tuple[str, ...] = WORD_SOURCES
 
 
 class LanguageDetector:
@@ -58,11 +69,13 @@ class LanguageDetector:
         self.settings = settings or DetectorSettings()
         self._backend: Backend = make_backend(self.settings.backend, self.languages)
         self._wide: tuple[Backend, Backend] | None = None
+        sources = tuple(self.settings.word_sources or ())
+        self._words = WordEvidence(self.languages, sources=sources) if sources else None
 
     def _wide_backends(self) -> tuple[Backend, Backend]:
         if self._wide is None:
             self._wide = (
-                make_backend("lingua", self.languages + OTHER_LANGUAGES, low_accuracy=True),
+                CompactLinguaBackend(wide_languages(self.languages), low_accuracy=True),
                 LangdetectBackend(None),
             )
         return self._wide
@@ -73,7 +86,8 @@ class LanguageDetector:
             backend.scores("warm up the language models")
         self.detect("warm up the language models")
 
-    def detect(self, text: str) -> Detection:
+    def detect(self, text: str, prior: str | None = None) -> Detection:
+        """``prior``: a language to lean towards when the text leaves it open (the UI language)."""
         settings = self.settings
         words = language_words(text)
         script = foreign_script(text)
@@ -83,11 +97,15 @@ class LanguageDetector:
         scores = self._backend.scores(evidence)
         if not scores:
             return Detection(None, 0.0, False, len(words))
+        ngram_confidence = scores[0][1]
+        if self._words is not None:  # whole words and the prior, mixed in (bot/langid/words.py)
+            scores = self._words.combine(scores, words, prior)
         language, confidence = scores[0]
         reliable = len(words) >= settings.min_words and confidence >= settings.min_confidence
         unsupported = None
         if len(words) >= settings.unsupported_min_words:
-            if confidence < settings.unsupported_max_supported_confidence:
+            # The n-grams' own certainty: the word lists know none of the other languages.
+            if ngram_confidence < settings.unsupported_max_supported_confidence:
                 unsupported = self._other_language(evidence)
             if unsupported:
                 reliable = False

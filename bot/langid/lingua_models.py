@@ -1,151 +1,132 @@
-"""Reads lingua's n-gram models out of the installed lingua-language-detector wheel.
+"""lingua's n-gram models, read from the data files of its pure-Python release.
 
-lingua 2.x compiles its models into its extension module as brotli-compressed JSON files (Rust's
-``include_dir``), and holds them in memory as hash maps: ~370 MB for our 13 languages. The same
-numbers fit in ~60 MB of arrays (:mod:`bot.langid.ngram_tables`), so we read them once, at install
-time, from the library file itself: no download, and always the models of the pinned version.
+lingua-language-detector 1.3.5 (a ``py3-none-any`` wheel) ships its models as data files,
+``lingua/language-models/<ISO 639-1>/<unigrams|bigrams|trigrams|quadrigrams|fivegrams>.json.br``:
+brotli-compressed JSON, ``{"language": "FINNISH", "ngrams": {"3/1000": "abc abd ...", ...}}``
+(n-grams grouped by probability). They are, file for file, the models lingua 2.1.1 compiles into
+its binary.
 
-Each embedded file is a static record ``(path pointer, path length, contents pointer, contents
-length)`` whose pointers are filled in by the dynamic loader; the relocation table tells where they
-point. Only 64-bit little-endian ELF (Linux x86-64 and aarch64) is understood: anywhere else
-:class:`ModelsNotFound` is raised and the caller falls back to lingua itself.
+That release cannot be installed beside Rasa 3.6 (it requires regex>=2023.12.25, Rasa <2022.11), and
+no code of it runs here: :func:`models_wheel` fetches the wheel with pip (exact version, sha256
+checked; pip's cache, index and ``PIP_FIND_LINKS``/``PIP_NO_INDEX`` settings apply) into a
+temporary folder, :func:`read_models` reads the files out of it (a wheel is a zip archive), and the
+folder is deleted. The same bytes on every platform; a wheel that cannot be had or lacks a file is
+an error (:class:`ModelsNotFound`), never a fallback.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import struct
-from collections.abc import Iterable
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
+RELEASE = "1.3.5"
+REQUIREMENT = f"lingua-language-detector=={RELEASE}"
+WHEEL_NAME = f"lingua_language_detector-{RELEASE}-py3-none-any.whl"
+WHEEL_SHA256 = "7254696753c4ee8ce127190cfb985d8b4621690d355c55b278c883f5bb5e152b"
 ORDERS = {"unigrams": 1, "bigrams": 2, "trigrams": 3, "quadrigrams": 4, "fivegrams": 5}
-_FILE_NAMES = {f"{name}.json.br".encode(): order for name, order in ORDERS.items()}
-# Relocation types "base address + addend" of the architectures lingua ships wheels for.
-_RELATIVE = {62: 8, 183: 1027}  # e_machine x86-64 -> R_X86_64_RELATIVE, aarch64 -> R_AARCH64_...
 
-# {language name as lingua spells it ("FINNISH"): {n: {ngram: probability}}}
+# {ISO 639-1 code: {n: {ngram: probability}}}
 Models = dict[str, dict[int, dict[str, float]]]
 
 
 class ModelsNotFound(RuntimeError):
-    """The library file is not laid out as expected (another lingua version or platform)."""
+    """lingua's model files cannot be had (no download, wrong file, a model missing)."""
 
 
-def lingua_library() -> Path:
-    """The compiled lingua extension module of this environment."""
-    import lingua
-
-    folder = Path(lingua.__file__).parent
-    found = sorted(folder.glob("lingua*.so"))
-    if not found:
-        raise ModelsNotFound(f"no compiled lingua module in {folder}")
-    return found[0]
+# Wheels already checked, as (path, size, modification time): read once per language, hashed once.
+_CHECKED: set[tuple[str, int, int]] = set()
 
 
-def lingua_version() -> str:
-    from importlib.metadata import version
+def check_wheel(path: Path) -> Path:
+    """``path`` if it is the pinned wheel (its sha256), else :class:`ModelsNotFound`."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key in _CHECKED:
+            return path
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as error:
+        raise ModelsNotFound(f"cannot read lingua's wheel {path}: {error}") from error
+    if digest != WHEEL_SHA256:
+        raise ModelsNotFound(f"{path} is not {WHEEL_NAME} (sha256 {digest}, not {WHEEL_SHA256})")
+    _CHECKED.add(key)
+    return path
 
-    return version("lingua-language-detector")
+
+def download_wheel(folder: Path) -> Path:
+    """The pinned wheel, downloaded by pip (hash-checked) into ``folder``."""
+    requirements = Path(folder) / "lingua-models.txt"
+    requirements.write_text(f"{REQUIREMENT} --hash=sha256:{WHEEL_SHA256}\n", "utf-8")
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--require-hashes", "--disable-pip-version-check", "--quiet",
+        "--requirement", str(requirements), "--dest", str(folder),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    wheel = Path(folder) / WHEEL_NAME
+    if result.returncode != 0 or not wheel.is_file():
+        detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        raise ModelsNotFound(
+            f"could not download {REQUIREMENT} (lingua's n-gram models) with pip: "
+            + " / ".join(detail or [f"exit status {result.returncode}"])
+        )
+    return check_wheel(wheel)
 
 
-def read_models(language_names: Iterable[str], library: Path | None = None) -> Models:
-    """The n-gram probabilities (orders 1-5) of the named languages, from lingua's library."""
+@contextmanager
+def models_wheel(wheel: Path | None = None) -> Iterator[Path]:
+    """The given wheel (checked), or the pinned one downloaded for the ``with`` block only."""
+    if wheel is not None:
+        yield check_wheel(wheel)
+        return
+    with tempfile.TemporaryDirectory(prefix="kotobot-lingua-") as folder:
+        yield download_wheel(Path(folder))
+
+
+def read_models(
+    codes: Iterable[str], wheel: Path | None = None, orders: Iterable[int] = (1, 2, 3, 4, 5)
+) -> Models:
+    """The n-gram probabilities of the given orders (those the release has: Chinese 1 only) per
+    language; unigrams always."""
     import brotli
 
-    wanted = set(language_names)
+    wanted = {1, *orders}
     models: Models = {}
-    for order, blob in _embedded_files(Path(library or lingua_library()).read_bytes()):
-        try:
-            document = json.loads(brotli.decompress(blob))
-        except (brotli.error, ValueError) as error:
-            raise ModelsNotFound(f"an embedded model file does not decode: {error}") from error
-        name = document.get("language")
-        if name in wanted:
-            models.setdefault(name, {})[order] = _probabilities(document["ngrams"])
-    missing = {name for name in wanted if len(models.get(name, {})) == 0}
-    if missing:
-        raise ModelsNotFound(f"no models found for {sorted(missing)}")
+    with models_wheel(wheel) as path, zipfile.ZipFile(path) as archive:
+        present = set(archive.namelist())
+        for code in codes:
+            for name, order in ORDERS.items():
+                member = f"lingua/language-models/{code}/{name}.json.br"
+                if order not in wanted or member not in present:
+                    continue
+                try:
+                    document = json.loads(brotli.decompress(archive.read(member)))
+                    models.setdefault(code, {})[order] = _probabilities(document["ngrams"], order)
+                except (brotli.error, ValueError, KeyError, TypeError) as error:
+                    raise ModelsNotFound(
+                        f"{member} in {path.name} does not decode: {error}"
+                    ) from error
+            if 1 not in models.get(code, {}):
+                raise ModelsNotFound(f"{path.name} has no model for {code!r}")
     return models
 
 
-def _probabilities(grouped: dict[str, str]) -> dict[str, float]:
+def _probabilities(grouped: dict[str, str], order: int) -> dict[str, float]:
     """lingua groups n-grams by probability: {"3/1000": "abc abd ..."}."""
     out: dict[str, float] = {}
     for fraction, ngrams in grouped.items():
         probability = float(Fraction(fraction))
         for ngram in ngrams.split(" "):
+            if len(ngram) != order:
+                raise ValueError(f"{ngram!r} is not a {order}-gram")
             out[ngram] = probability
     return out
-
-
-def _embedded_files(image: bytes) -> Iterable[tuple[int, bytes]]:
-    """(n-gram order, compressed contents) of every embedded ``<order>grams.json.br``."""
-    if image[:4] != b"\x7fELF" or image[4] != 2 or image[5] != 1:
-        raise ModelsNotFound("not a 64-bit little-endian ELF file")
-    machine = struct.unpack_from("<H", image, 0x12)[0]
-    if machine not in _RELATIVE:
-        raise ModelsNotFound(f"unsupported machine type {machine}")
-    sections = _sections(image)
-    if ".rela.dyn" not in sections:
-        raise ModelsNotFound("no .rela.dyn section")
-    targets = _relative_relocations(image, sections[".rela.dyn"], _RELATIVE[machine])
-    to_offset = _address_mapper(sections)
-    longest = max(len(name) for name in _FILE_NAMES)
-    for slot, address in targets.items():
-        path_at, slot_at = to_offset(address), to_offset(slot)
-        if path_at is None or slot_at is None:
-            continue
-        length = struct.unpack_from("<Q", image, slot_at + 8)[0]
-        if length > longest:
-            continue
-        order = _FILE_NAMES.get(image[path_at : path_at + length])
-        contents = targets.get(slot + 16)
-        if order is None or contents is None or to_offset(contents) is None:
-            continue
-        start = to_offset(contents)
-        size = struct.unpack_from("<Q", image, slot_at + 24)[0]
-        yield order, image[start : start + size]
-
-
-def _sections(image: bytes) -> dict[str, tuple[int, int, int, int]]:
-    """name -> (type, address, file offset, size)."""
-    table, entry_size, count, names_index = (
-        struct.unpack_from("<Q", image, 0x28)[0],
-        *struct.unpack_from("<HHH", image, 0x3A),
-    )
-    raw = [struct.unpack_from("<IIQQQQ", image, table + i * entry_size) for i in range(count)]
-    names_offset = raw[names_index][4]
-
-    def name(index: int) -> str:
-        start = names_offset + index
-        return image[start : image.index(b"\0", start)].decode("ascii", "replace")
-
-    return {name(n): (kind, address, offset, size) for n, kind, _, address, offset, size in raw}
-
-
-def _relative_relocations(image: bytes, rela: tuple[int, int, int, int], kind: int) -> dict:
-    """slot address -> the address the loader writes into it."""
-    _, _, offset, size = rela
-    out = {}
-    for slot, info, addend in struct.iter_unpack("<QQq", image[offset : offset + size]):
-        if info & 0xFFFFFFFF == kind:
-            out[slot] = addend
-    return out
-
-
-def _address_mapper(sections: dict[str, tuple[int, int, int, int]]):
-    """Virtual address -> file offset, for addresses inside sections stored in the file."""
-    spans = sorted(
-        (address, address + size, offset)
-        for kind, address, offset, size in sections.values()
-        if address and kind != 8  # SHT_NOBITS (.bss) has no bytes in the file
-    )
-
-    def to_offset(address: int) -> int | None:
-        for start, end, offset in spans:
-            if start <= address < end:
-                return address - start + offset
-        return None
-
-    return to_offset

@@ -2,10 +2,14 @@
 
 The 64-bit hashes of every (n-gram, language) entry of orders 1-5, sorted, with the language's
 index and the log-probability beside them: 13 bytes an entry, ~61 MB for 4.7 million entries of
-our 13 languages, where lingua's own hash maps take ~370 MB. Built by ``make install``
-(``python -m bot.langid.ngram_tables``) from the installed lingua library
+our 13 languages, where lingua's own hash maps take ~370 MB. A second, small table (orders 1-3,
+~9 MB) covers our languages and the unsupported ones the detector recognises, for the "is this
+another language?" check (lingua's low-accuracy mode: trigrams). Built by ``make install``
+(``python -m bot.langid.ngram_tables``) from the model files of lingua 1.3.5's wheel
 (:mod:`bot.langid.lingua_models`) into the environment's ``share/kotobot`` folder, or where
-``KOTOBOT_LANGID_TABLES`` says; built on first use when missing.
+``KOTOBOT_LANGID_TABLES`` says (the small table beside it); a server refuses to start without
+them (no download at run time).
+Models that cannot be had are an error: there is no other detector to fall back to.
 """
 
 from __future__ import annotations
@@ -17,21 +21,46 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bot.langid import lingua_models
+from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # bump when the layout or the hash changes
+FORMAT = 3  # bump when the layout, the hash or the models' source changes
 ORDERS = (1, 2, 3, 4, 5)
+# lingua's low-accuracy mode: trigrams only, an unseen one backing off to its prefixes.
+LOW_ACCURACY_ORDERS = (1, 2, 3)
 MAX_ORDER = ORDERS[-1]
 _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
+FILE_MODE, FOLDER_MODE = 0o644, 0o755
+
+
+def make_folders(folder: Path) -> None:
+    """``mkdir -p`` with mode 0755 whatever the umask, on the folders it creates only."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(exist_ok=True)
+        os.chmod(created, FOLDER_MODE)
+
+
+def readable_by_everyone(path: Path) -> None:
+    """Tables built before files were saved 0644 (mkstemp's 0600): fixed where this user may."""
+    try:
+        if path.stat().st_mode & 0o444 != 0o444:
+            os.chmod(path, FILE_MODE)
+            print(f"language-detection tables: made {path} readable by every user")
+    except OSError as error:
+        print(f"language-detection tables: WARNING {path} is not readable by every user: {error}")
 
 
 def hash_ngrams(ngrams: Sequence[str]) -> np.ndarray:
@@ -54,6 +83,7 @@ class NgramTables:
     log_probability: np.ndarray  # float32
     characters: tuple[str, ...]  # every unigram of every language
     character_probability: np.ndarray  # (characters, languages) float32, 0 where unseen
+    orders: tuple[int, ...] = ORDERS  # n-gram lengths held
 
     @property
     def nbytes(self) -> int:
@@ -61,14 +91,23 @@ class NgramTables:
         return sum(array.nbytes for array in arrays)
 
     def save(self, path: Path) -> None:
-        """Written to a temporary file first, so that readers never see half a table."""
+        """Written to a temporary file first, so that readers never see half a table. Readable by
+        every user (0644, folders it creates 0755): whoever builds it at install (root, in the
+        image), the servers read it as another user."""
         arrays = {"languages": np.array(self.languages), "characters": np.array(self.characters)}
         arrays["character_probability"] = self.character_probability
         arrays["keys"], arrays["language"] = self.keys, self.language_index
         arrays["logp"] = self.log_probability
-        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays["orders"] = np.array(self.orders)
+        make_folders(path.parent)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as out:
-            np.savez(out, **arrays)
+            try:
+                np.savez(out, **arrays)
+                out.flush()
+                os.chmod(out.name, FILE_MODE)  # mkstemp's 0600, before it takes the real name
+            except BaseException:
+                os.unlink(out.name)
+                raise
         os.replace(out.name, path)
 
     @classmethod
@@ -81,14 +120,17 @@ class NgramTables:
                 log_probability=data["logp"],
                 characters=tuple(str(char) for char in data["characters"]),
                 character_probability=data["character_probability"],
+                orders=tuple(int(order) for order in data["orders"]),
             )
 
     @classmethod
-    def from_models(cls, models_by_code: dict[str, dict[int, dict[str, float]]]) -> NgramTables:
+    def from_models(
+        cls, models_by_code: lingua_models.Models, orders: Sequence[int] = ORDERS
+    ) -> NgramTables:
         languages = tuple(models_by_code)
         keys, index, logp = [], [], []
         for column, code in enumerate(languages):
-            for order in ORDERS:
+            for order in orders:
                 model = models_by_code[code].get(order, {})
                 if model:
                     keys.append(hash_ngrams(list(model)))
@@ -110,39 +152,66 @@ class NgramTables:
             sorted_logp,
             tuple(characters),
             probability,
+            tuple(orders),
         )
 
 
-def lingua_name(code: str) -> str:
-    """ "fi" -> "FINNISH", as lingua names its models."""
-    from lingua import IsoCode639_1, Language
+def build(
+    languages: Sequence[str],
+    orders: Sequence[int] = ORDERS,
+    wheel: Path | None = None,
+    report: Callable[[str], None] | None = None,
+) -> NgramTables:
+    """Raises :class:`~bot.langid.lingua_models.ModelsNotFound` when the models cannot be had.
+    ``report`` (e.g. ``print``) is told each language as its models are read."""
+    if report is None:
+        models = lingua_models.read_models(languages, wheel, orders)
+    else:
+        models = {}
+        start = time.perf_counter()
+        with lingua_models.models_wheel(wheel) as path:
+            for number, code in enumerate(languages, 1):
+                models.update(lingua_models.read_models([code], path, orders))
+                entries = sum(len(model) for model in models[code].values())
+                seconds = time.perf_counter() - start
+                report(f"[{number}/{len(languages)}] {code}: {entries:,} n-grams ({seconds:.0f} s)")
+        report("sorting them into one table")
+    return NgramTables.from_models({code: models[code] for code in languages}, orders)
 
-    return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())).name
+
+def default_path(languages: Sequence[str], orders: Sequence[int] = ORDERS) -> Path:
+    """One file per models release, format, language list and orders, in the environment."""
+    key = f"{FORMAT}:{','.join(languages)}:{''.join(str(order) for order in orders)}"
+    digest = hashlib.sha1(key.encode()).hexdigest()[:10]
+    configured = get_settings().langid_tables
+    if configured:  # the main table there, any other beside it
+        if tuple(orders) == ORDERS:
+            return configured
+        return configured.with_name(f"{configured.stem}-{digest}{configured.suffix}")
+    name = f"lingua-{lingua_models.RELEASE}-{digest}.npz"
+    return Path(sys.prefix) / "share" / "kotobot" / name
 
 
-def build(languages: Sequence[str], library: Path | None = None) -> NgramTables:
-    names = {code: lingua_name(code) for code in languages}
-    models = lingua_models.read_models(names.values(), library)
-    return NgramTables.from_models({code: models[name] for code, name in names.items()})
+class TablesMissing(RuntimeError):
+    """The tables were not built at install; nothing is downloaded while serving."""
 
 
-def default_path(languages: Sequence[str]) -> Path:
-    """One file per lingua version and language list, inside the environment that has lingua."""
-    configured = os.environ.get("KOTOBOT_LANGID_TABLES")
-    if configured:
-        return Path(configured)
-    version = lingua_models.lingua_version()
-    digest = hashlib.sha1(f"{FORMAT}:{','.join(languages)}".encode()).hexdigest()[:10]
-    return Path(sys.prefix) / "share" / "kotobot" / f"lingua-{version}-{digest}.npz"
-
-
-def load_or_build(languages: Sequence[str]) -> NgramTables:
-    """The tables from disk; built (and saved, where the folder is writable) when missing."""
-    path = default_path(languages)
+def load_or_build(
+    languages: Sequence[str], orders: Sequence[int] = ORDERS, download: bool = False
+) -> NgramTables:
+    """The tables from disk. Missing tables are an error in a server (building them downloads
+    the models' wheel, which only install time may do); ``download=True`` builds and saves them
+    (tests, tools)."""
+    path = default_path(languages, orders)
     if path.is_file():
         return NgramTables.load(path)
+    if not download:
+        raise TablesMissing(
+            f"language-detection tables {path} are missing: run `make install` "
+            "(or `python -m bot.langid.ngram_tables`) before starting or training"
+        )
     log.warning("Building language-detection tables (once, ~30 s); `make install` does it ahead.")
-    tables = build(languages)
+    tables = build(languages, orders)
     try:
         tables.save(path)
     except OSError as error:
@@ -150,22 +219,62 @@ def load_or_build(languages: Sequence[str]) -> NgramTables:
     return tables
 
 
+def wanted_tables() -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    """(languages, orders) of the tables the detector loads: its own, the wide check's."""
+    from bot.langid.detector import wide_languages
+    from bot.taxonomy import taxonomy
+
+    languages = tuple(taxonomy().languages)
+    return [(languages, ORDERS), (wide_languages(languages), LOW_ACCURACY_ORDERS)]
+
+
+def report_progress(line: str) -> None:
+    print(f"  {line}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the language-detection n-gram tables.")
     parser.add_argument("--force", action="store_true", help="rebuild even if the file exists")
+    parser.add_argument(
+        "--wheel",
+        type=Path,
+        default=None,
+        help=f"read the models from this {lingua_models.WHEEL_NAME} (default: pip downloads it)",
+    )
     args = parser.parse_args(argv)
-    from bot.taxonomy import taxonomy
-
-    languages = taxonomy().languages
-    path = default_path(languages)
-    if path.is_file() and not args.force:
-        print(f"language-detection tables: {path} (up to date)")
+    missing = []
+    for languages, orders in wanted_tables():
+        path = default_path(languages, orders)
+        if path.is_file() and not args.force:
+            print(f"language-detection tables: {path} (up to date)")
+            readable_by_everyone(path)
+        else:
+            missing.append((languages, orders, path))
+    if not missing:
         return 0
-    start = time.perf_counter()
-    tables = build(languages)
-    tables.save(path)
-    seconds = time.perf_counter() - start
-    print(f"language-detection tables: {path} ({tables.nbytes / 1e6:.0f} MB, {seconds:.0f} s)")
+    if args.wheel is None:
+        print(
+            f"language-detection tables: downloading {lingua_models.REQUIREMENT} (72 MB) for "
+            "its model files",
+            flush=True,
+        )
+    try:
+        with lingua_models.models_wheel(args.wheel) as wheel:
+            for languages, orders, path in missing:
+                print(
+                    f"language-detection tables: building {path.name} for {len(languages)} "
+                    f"languages, 1- to {orders[-1]}-grams (~30 s, once per install)",
+                    flush=True,
+                )
+                start = time.perf_counter()
+                tables = build(languages, orders, wheel, report=report_progress)
+                tables.save(path)
+                seconds = time.perf_counter() - start
+                size = tables.nbytes / 1e6
+                print(f"language-detection tables: {path} ({size:.0f} MB, {seconds:.0f} s)")
+    except lingua_models.ModelsNotFound as error:
+        print(f"language-detection tables: ERROR {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -23,9 +23,10 @@ def language_updates(
     metadata: Mapping[str, Any] | None,
     current: str | None,
     previous_ui: str | None,
-) -> dict[str, str]:
-    """The slots that change (``language``, ``ui_language``) after the message parsed as
-    ``parse`` arrived with channel ``metadata``; empty when the conversation keeps both."""
+    unsure: bool = False,
+) -> dict[str, Any]:
+    """The slots that change (``language``, ``ui_language``, ``language_unsure``) after the
+    message parsed as ``parse`` arrived with channel ``metadata``; empty when nothing changes."""
     info = parse.get("language") or {}
     # Button payloads ("/topic") skip language detection: take the UI language from the event.
     ui_language = info.get("ui_language") or ui_language_from_metadata(
@@ -40,10 +41,12 @@ def language_updates(
         explicit=explicit_language(dict(parse)),
         ui_language=ui_language,
     )
-    decision = decide_language(current, evidence, previous_ui, supported_languages())
-    updates = {}
+    decision = decide_language(current, evidence, previous_ui, supported_languages(), unsure)
+    updates: dict[str, Any] = {}
     if decision.language and decision.language != current:
         updates["language"] = decision.language
+    if decision.unsure != unsure:
+        updates["language_unsure"] = decision.unsure
     if evidence.ui_language and evidence.ui_language != previous_ui:
         updates["ui_language"] = evidence.ui_language
     return updates

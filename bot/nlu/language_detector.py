@@ -3,12 +3,15 @@
 It runs first in the pipeline so that the tokenizer can pick the right language, and it sees the
 channel metadata, so the parse result carries both what the text says and the UI language:
 ``"language": {"language": "fi", "confidence": 0.93, "reliable": true, "ui_language": "en", ...}``.
+The UI language is also the detector's prior: it tips a text the words leave open ("justice"),
+never a clear one (bot/langid/words.py).
 The decision to keep or switch the conversation's language is taken where the conversation is
 visible: the ``language`` slot's custom mapping (actions/language.py, bot/langid/policy.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -43,10 +46,13 @@ class LanguageDetectorComponent(GraphComponent):
             "unsupported_min_words": defaults.unsupported_min_words,
             "unsupported_min_confidence": defaults.unsupported_min_confidence,
             "unsupported_max_supported_confidence": defaults.unsupported_max_supported_confidence,
+            # Whole-word evidence (bot/langid/words.py); [] for lingua's n-grams alone.
+            "word_sources": list(defaults.word_sources),
         }
 
     def __init__(self, config: dict[str, Any]) -> None:
         settings = DetectorSettings(**{k: config[k] for k in self.get_default_config()})
+        settings = dataclasses.replace(settings, word_sources=tuple(settings.word_sources or ()))
         self.languages = taxonomy().languages
         self.detector = LanguageDetector(self.languages, settings)
         self.detector.warm_up()
@@ -75,7 +81,8 @@ class LanguageDetectorComponent(GraphComponent):
                 "scores": [],
                 "ui_language": ui_language,
             }
-        result = self.detector.detect(text).as_dict()
+        # The UI language tips texts the words leave open ("justice": English or French?).
+        result = self.detector.detect(text, prior=ui_language).as_dict()
         result["ui_language"] = ui_language
         return result
 

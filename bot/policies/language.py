@@ -71,5 +71,6 @@ class LanguageTrackingPolicy(Policy):
             message.metadata,
             tracker.get_slot("language"),
             tracker.get_slot("ui_language"),
+            bool(tracker.get_slot("language_unsure")),
         )
         return [SlotSet(name, value) for name, value in updates.items()]
