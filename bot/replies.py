@@ -63,25 +63,30 @@ def ask_language_reply(locale: Locale) -> Reply:
     return {"text": locale.text("ask_language"), "buttons": language_buttons()}
 
 
+def with_language_choice(locale: Locale, reply: Reply) -> Reply:
+    """``reply`` followed by the language question and buttons, for a conversation whose language
+    is only the default (its first message was too short to tell, see bot/langid/policy.py)."""
+    if reply.get("buttons"):
+        return reply
+    return {
+        "text": f"{reply['text']}\n\n{locale.text('ask_language')}",
+        "buttons": language_buttons(),
+    }
+
+
 def language_changed_reply(locale: Locale) -> Reply:
     return text_reply(locale, "language_changed", language_name=locale.name)
 
 
 def source_lines(locale: Locale, links: list[Link]) -> list[str]:
-    """The official links, each with a note when the page is not in the user's language."""
+    """The official links, ``- Title: URL``; a page that is not in the user's language says which
+    language it is in, briefly, after its title: ``- Title (English): URL`` (the language's own
+    name, as on the language buttons). The web page shows these as named links, the language as
+    a mark on the link, and one note under them (web/texts.yml ``pages_other_language``)."""
     lines = [locale.text("topic_intro")]
     for link in links:
-        lines.append(f"- {link.title}: {link.url}")
-        if link.language != locale.code:
-            lines.append(
-                "  "
-                + locale.text(
-                    "page_not_in_language",
-                    title=link.title,
-                    language_name=locale.name,
-                    page_language=get_locale(link.language).name,
-                )
-            )
+        mark = "" if link.language == locale.code else f" ({get_locale(link.language).name})"
+        lines.append(f"- {link.title}{mark}: {link.url}")
     return lines
 
 

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Builds web/ for `python -m http.server --directory web` (scripts/run.sh) and tests/test_browser.py:
-# 1. the rasa-webchat widget: `npm ci` into web/node_modules, exactly as pinned by
-#    web/package-lock.json (rasa-webchat 1.0.1), when missing or older than the lock file;
-# 2. web/i18n.json, the page's texts in the 13 languages, from locales/*.yml and web/texts.yml.
-# Needs npm (Node.js >= 16) and the npm registry; nothing else is fetched at run time (no CDN).
+# Builds the web chat page into web/dist, the only folder that is served (scripts/run.sh, and
+# tests/test_browser.py builds its own copy):
+# 1. web/node_modules: `npm ci` exactly as pinned by web/package-lock.json (socket.io-client;
+#    axe-core, for the browser test only, is never served), when missing or older than the lock;
+# 2. web/i18n.json, the page's texts in the 13 languages, from locales/*.yml and web/texts.yml;
+# 3. web/dist: the page's own files, i18n.json, config.json and socket.io-client's browser bundle
+#    (bot/web_i18n.py build_dist). Nothing else from node_modules.
+#
+# WEB_SOCKET_URL, the one setting: where the page finds Rasa's socket.io channel (a variable of
+# the scripts, like scripts/run.sh's WEB_PORT, not one of the bot's KOTOBOT_* settings).
+#   unset    ":${RASA_PORT:-5005}", the page's own host on Rasa's port (`make run`; deploy/
+#            publishes 5005 too)
+#   ""       the page's own origin (a proxy in front sends /socket.io/ to Rasa)
+#   ":PORT"  the page's own host on that port;  "https://host[:port]"  that origin
+# Needs npm (Node.js >= 16) and the npm registry; nothing is fetched at run time (no CDN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 STAMP=web/node_modules/.kotobot-npm-ci
-BUNDLE=web/node_modules/rasa-webchat/lib/index.js
+BUNDLE=web/node_modules/socket.io-client/dist/socket.io.min.js
 if [ ! -f "$STAMP" ] || [ ! -f "$BUNDLE" ] || [ web/package-lock.json -nt "$STAMP" ]; then
   if ! command -v npm >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -25,4 +35,6 @@ if [ ! -f "$STAMP" ] || [ ! -f "$BUNDLE" ] || [ web/package-lock.json -nt "$STAM
   touch "$STAMP"
 fi
 
-"${PYTHON:-.venv/bin/python}" -m bot.web_i18n
+SOCKET_URL="${WEB_SOCKET_URL-:${RASA_PORT:-5005}}"
+"${PYTHON:-.venv/bin/python}" -m bot.web_i18n --dist web/dist --socket-url "$SOCKET_URL"
+echo "build-web: web/dist built (socket.io address: \"$SOCKET_URL\")"

@@ -20,7 +20,7 @@ pids+=($!)
 "$BIN/python" -m bot.serve --model models/kotobot.tar.gz --port "${RASA_PORT:-5005}" \
   --credentials credentials.yml --endpoints endpoints.yml &
 pids+=($!)
-"$BIN/python" -m http.server "${WEB_PORT:-8080}" --bind 127.0.0.1 --directory web &
+"$BIN/python" -m http.server "${WEB_PORT:-8080}" --bind 127.0.0.1 --directory web/dist &
 pids+=($!)
 echo "Kotobot: web page http://localhost:${WEB_PORT:-8080}/  REST http://localhost:${RASA_PORT:-5005}/webhooks/rest/webhook"
 wait -n

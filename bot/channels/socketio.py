@@ -15,13 +15,21 @@ sent twice) and browsers do not apply CORS to WebSockets. Here:
   allow (``--cors``, i.e. ``KOTOBOT_CORS_ORIGINS``); clients that send no ``Origin`` (apps,
   scripts) are not browsers and are let in, as CORS would;
 - session ids are checked like REST senders, and malformed payloads are answered or ignored,
-  never raised.
+  never raised;
+- a turn's messages (Rasa's ``bot_uttered`` events, same shape: ``text`` split at blank lines,
+  ``quick_replies`` on the last part) are held until the turn is over and then sent together,
+  each with ``metadata``: ``language`` and ``dir`` (the conversation's language after the turn,
+  i.e. the language the reply is in, so the page need not guess it), ``reply_to`` (the
+  ``message_id`` the page gave its ``user_uttered``, if any), ``turn`` (an id of the turn) and
+  ``last`` (true on the turn's last message). The web page (web/app.js) makes one card of them
+  and follows the language.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -33,10 +41,20 @@ from sanic.response import HTTPResponse
 from sanic_cors.core import get_cors_origins, try_match
 from socketio import AsyncServer
 
-from bot.channels.guard import OnNewMessage, deliver, valid_metadata, valid_sender
+from bot.channels.guard import (
+    OnNewMessage,
+    deliver,
+    reply_language,
+    valid_metadata,
+    valid_sender,
+)
+from bot.locales import get_locale
 from bot.logging_filter import install as install_log_redaction
 
 logger = logging.getLogger(__name__)
+
+# The page's id for a message (echoed as ``metadata.reply_to``): short, no markup, nothing personal.
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def origin_allowed(app: Any, path: str, origin: str | None) -> bool:
@@ -64,6 +82,40 @@ def metadata_of(data: dict[str, Any], key: str) -> dict[str, Any] | None:
         except (ValueError, RecursionError):
             return None
     return valid_metadata(value)
+
+
+def message_id_of(data: dict[str, Any]) -> str | None:
+    value = data.get("message_id")
+    return value if isinstance(value, str) and _MESSAGE_ID.fullmatch(value) else None
+
+
+class TurnOutput(SocketIOOutput):
+    """Rasa's socket.io output channel, holding the messages of one turn until :meth:`flush`.
+
+    Rasa's output channel does not know the conversation (only its id), so the language of a
+    reply is read once the turn is over, from the conversation's ``language`` slot, the way the
+    input guard picks the language of its own replies (:func:`bot.channels.guard.reply_language`).
+    ``send_custom_json`` (not used by Kotobot) is passed through unchanged, without metadata.
+    """
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.held: list[tuple[str, dict[str, Any]]] = []
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        self.held.append((socket_id, response))
+
+    async def flush(self, language: str, reply_to: str | None) -> None:
+        held, self.held = self.held, []
+        direction = get_locale(language).direction
+        turn = uuid.uuid4().hex[:16]
+        for index, (room, message) in enumerate(held):
+            metadata = {"language": language, "dir": direction, "reply_to": reply_to, "turn": turn}
+            message = {**message, "metadata": {**metadata, "last": index == len(held) - 1}}
+            try:
+                await self.sio.emit(self.bot_message_evt, message, room=room)
+            except Exception:  # the user may be gone: nothing to raise to
+                logger.exception("socketio: could not send a reply")
 
 
 class SocketIOChannel(SocketIOInput):
@@ -124,13 +176,19 @@ class SocketIOChannel(SocketIOInput):
             else:
                 sender = sid
             text = data.get("message")
+            output = TurnOutput(sio, self.bot_message_evt)
+            metadata = metadata_of(data, self.metadata_key or "metadata")
             message = UserMessage(
                 text if isinstance(text, str) else "",  # anything else is answered as empty
-                SocketIOOutput(sio, self.bot_message_evt),
+                output,
                 sender,
                 input_channel=self.name(),
-                metadata=metadata_of(data, self.metadata_key or "metadata"),
+                metadata=metadata,
             )
-            await deliver(self._app, on_new_message, message)
+            try:
+                await deliver(self._app, on_new_message, message)
+            finally:  # whatever happened, what was said reaches the user
+                language = await reply_language(self._app, sender, metadata)
+                await output.flush(language, message_id_of(data))
 
         return socketio_webhook
