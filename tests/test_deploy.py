@@ -377,4 +377,6 @@ def test_make_installs_from_the_locks_without_resolving():
     assert "--quiet" not in install and "-q " not in install
     assert re.search(r"^run: install-runtime ", makefile, re.MULTILINE)
     assert re.search(r"^test: check-lock ", makefile, re.MULTILINE)
-    assert "rasa train" in makefile and "--quiet" not in makefile
+    assert "scripts/train_progress.py" in makefile and "--quiet" not in makefile
+    progress = (ROOT / "scripts" / "train_progress.py").read_text("utf-8")
+    assert '"-m", "rasa", "train"' in progress  # Rasa itself trains; the wrapper only reports
