@@ -14,7 +14,7 @@ TRAIN_INPUTS := config.yml domain.yml topics.yml $(wildcard locales/*.yml) \
 	$(shell find data bot/nlu bot/langid -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
 .PHONY: help install install-runtime lock check-lock train run test lint check-data validate pytest \
-	test-stories bench eval-nlu report retention generate web bench-quick clean
+	test-stories bench eval-nlu report retention generate web bench-quick clean check-settings
 
 help:
 	@echo "make run    set up, train if needed, start action server :5055, Rasa :5005, web page :8080"
@@ -50,7 +50,7 @@ check-lock:
 train: $(MODEL)
 
 # Retrains when the runtime packages change (requirements/runtime.txt), not the dev tools.
-$(MODEL): requirements/runtime.txt $(TRAIN_INPUTS) | $(VENV)/.installed-runtime
+$(MODEL): requirements/runtime.txt $(TRAIN_INPUTS) | $(VENV)/.installed-runtime check-settings
 	@echo "[1/3] checking that the files derived from topics.yml are up to date"
 	$(BIN)/python -m bot.generate --check
 	@echo "[2/3] language-detection tables (n-grams; words, rebuilt when the texts change)"
@@ -61,8 +61,13 @@ $(MODEL): requirements/runtime.txt $(TRAIN_INPUTS) | $(VENV)/.installed-runtime
 		--config config.yml --domain domain.yml --data data
 	@touch $@
 
-run: install-runtime train web
+run: install-runtime check-settings train web
 	scripts/run.sh
+
+# Every KOTOBOT_* setting validated before minutes of work: a bad value stops here with one line
+# naming the variable and what it accepts (bot/settings.py).
+check-settings: install-runtime
+	@$(BIN)/python -m bot.serve --check >/dev/null
 
 # The chat page (web/dist/): our own page on socket.io-client, its texts from locales/ and
 # web/texts.yml; only the files the page needs are copied (scripts/build-web.sh).

@@ -375,7 +375,7 @@ def test_make_installs_from_the_locks_without_resolving():
     assert '--require-hashes --no-deps -r "$LOCK"' in install
     assert "--no-deps --no-build-isolation -e ." in install
     assert "--quiet" not in install and "-q " not in install
-    assert re.search(r"^run: install-runtime ", makefile, re.MULTILINE)
+    assert re.search(r"^run: install-runtime check-settings train ", makefile, re.MULTILINE)
     assert re.search(r"^test: check-lock ", makefile, re.MULTILINE)
     assert "scripts/train_progress.py" in makefile and "--quiet" not in makefile
     progress = (ROOT / "scripts" / "train_progress.py").read_text("utf-8")

@@ -363,3 +363,22 @@ def test_readme_lists_every_setting_as_generated():
     """README.md's table is `python -m bot.settings`'s output: regenerate it when a setting
     changes."""
     assert markdown_table() in (ROOT / "README.md").read_text("utf-8")
+
+
+def test_make_run_refuses_a_bad_setting_before_any_work():
+    """The issue's own case: `KOTOBOT_CONTENT_SOURCE=htp make run` stops at the settings check
+    with one line naming the variable and the allowed values (no training, no traceback)."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOTOBOT_")}
+    env["KOTOBOT_CONTENT_SOURCE"] = "htp"
+    done = subprocess.run(
+        ["make", "--no-print-directory", "check-settings"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "KOTOBOT_CONTENT_SOURCE='htp'" in done.stderr and "files, http" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
