@@ -26,6 +26,11 @@ def test_first_turn_without_metadata_takes_a_clear_guess():
     assert not decision.unsure
 
 
+def test_first_turn_of_two_words_takes_the_best_guess_even_when_unsure():
+    decision = decide(None, detected="es", reliable=False, confidence=0.45, words=2)
+    assert (decision.language, decision.reason) == ("es", "first_turn_guess")
+
+
 def test_first_turn_too_short_to_tell_takes_the_default_and_is_unsure():
     decision = decide(None, detected="so", reliable=False, confidence=0.21)  # "hi"
     assert (decision.language, decision.reason) == ("en", "default")

@@ -34,6 +34,7 @@ class LanguageEvidence:
     unsupported: str | None = None
     explicit: str | None = None
     ui_language: str | None = None
+    words: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,9 @@ def decide_language(
             return LanguageDecision(evidence.detected, "text")
         if ok(evidence.ui_language):
             return LanguageDecision(evidence.ui_language, "first_turn_ui")
-        clear = evidence.confidence >= FIRST_GUESS_MIN_CONFIDENCE
+        # Two words or more: the best guess is right 99% of the time on ../shared/langid-dev,
+        # even below the reliability bar; one word needs a clear confidence.
+        clear = evidence.words >= 2 or evidence.confidence >= FIRST_GUESS_MIN_CONFIDENCE
         if clear and ok(evidence.detected) and not evidence.unsupported:
             return LanguageDecision(evidence.detected, "first_turn_guess")
         if evidence.unsupported:

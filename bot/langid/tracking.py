@@ -40,6 +40,7 @@ def language_updates(
         unsupported=info.get("unsupported"),
         explicit=explicit_language(dict(parse)),
         ui_language=ui_language,
+        words=int(info.get("words") or 0),
     )
     decision = decide_language(current, evidence, previous_ui, supported_languages(), unsure)
     updates: dict[str, Any] = {}
