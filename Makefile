@@ -11,7 +11,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 # Everything a trained model depends on: retrain only when one of these changed.
 TRAIN_INPUTS := config.yml domain.yml topics.yml $(wildcard locales/*.yml) \
-	$(shell find data bot/nlu bot/langid -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
+	$(shell find data bot/server/nlu bot/langid -type f \( -name '*.yml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
 .PHONY: help install install-runtime lock check-lock train run test lint check-data validate pytest \
 	test-stories bench eval-nlu report retention generate web bench-quick clean check-settings
@@ -52,7 +52,7 @@ train: $(MODEL)
 # Retrains when the runtime packages change (requirements/runtime.txt), not the dev tools.
 $(MODEL): requirements/runtime.txt $(TRAIN_INPUTS) | $(VENV)/.installed-runtime check-settings
 	@echo "[1/3] checking that the files derived from topics.yml are up to date"
-	$(BIN)/python -m bot.generate --check
+	$(BIN)/python -m bot.tools.generate --check
 	@echo "[2/3] language-detection tables (n-grams; words, rebuilt when the texts change)"
 	$(BIN)/python -m bot.langid.ngram_tables
 	$(BIN)/python -m bot.langid.words
@@ -65,26 +65,26 @@ run: install-runtime check-settings train web
 	scripts/run.sh
 
 # Every KOTOBOT_* setting validated before minutes of work: a bad value stops here with one line
-# naming the variable and what it accepts (bot/settings.py).
+# naming the variable and what it accepts (bot/core/settings.py).
 check-settings: install-runtime
-	@$(BIN)/python -m bot.serve --check >/dev/null
+	@$(BIN)/python -m bot.server.serve --check >/dev/null
 
-# The chat page (web/dist/): our own page on socket.io-client, its texts from locales/ and
-# web/texts.yml; only the files the page needs are copied (scripts/build-web.sh).
+# The chat page (web/dist/): our own page on socket.io-client, its texts from locales/*.yml (their
+# web: section); only the files the page needs are copied (scripts/build-web.sh).
 web: install-runtime
 	scripts/build-web.sh
 
 generate: install-runtime
-	$(BIN)/python -m bot.generate
+	$(BIN)/python -m bot.tools.generate
 
 lint: install
 	$(BIN)/ruff check bot actions tests bench scripts
 	$(BIN)/ruff format --check bot actions tests bench scripts
 
 check-data: install
-	$(BIN)/python -m bot.generate --check
-	$(BIN)/python -m bot.web_i18n --check
-	$(BIN)/python -m bot.check_data
+	$(BIN)/python -m bot.tools.generate --check
+	$(BIN)/python -m bot.tools.web_i18n --check
+	$(BIN)/python -m bot.tools.check_data
 
 validate: install
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data
@@ -93,7 +93,7 @@ pytest: install train web
 	$(BIN)/python -m pytest -q
 
 test-stories: install train
-	$(BIN)/rasa test core --model $(MODEL) --stories tests/test_stories.yml \
+	$(BIN)/python -m bot.server.patched_rasa test core --model $(MODEL) --stories tests/test_stories.yml \
 		--out results/stories --fail-on-prediction-errors --endpoints endpoints.yml
 
 test: check-lock lint check-data validate pytest test-stories
@@ -109,12 +109,12 @@ bench-quick: install train
 
 # Questions that fell back or got negative feedback, per language, for content editors.
 report: install-runtime
-	$(BIN)/python -m bot.report --out reports/feedback.md
+	$(BIN)/python -m bot.tools.report --out reports/feedback.md
 
 # Deletes conversations older than DAYS days from the tracker store (default 30).
 DAYS ?= 30
 retention: install-runtime
-	$(BIN)/python -m bot.retention --days $(DAYS)
+	$(BIN)/python -m bot.tools.retention --days $(DAYS)
 
 # Held-out accuracy per language and topic + confusion matrix (reports/nlu/), then Rasa's own
 # cross-validation on the training data (reports/nlu/cross-validation/; FOLDS=3 by default).

@@ -9,8 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content import TopicContent, content_source
-from bot.locales import FALLBACK_LANGUAGE, Locale, get_locale
-from bot.replies import Reply, ask_language_reply
+from bot.content.replies import Reply, ask_language_reply
+from bot.core.locales import FALLBACK_LANGUAGE, Locale, get_locale
 
 COMMAND_PREFIX = "/"
 

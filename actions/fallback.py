@@ -12,9 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import latest_entity, locale_of, offer_languages_if_unsure, send
 from actions.services import services_replies
 from actions.topics import answer_replies
-from bot.feedback import FALLBACK, FeedbackLog
-from bot.replies import fallback_reply, unsupported_language_reply
-from bot.taxonomy import taxonomy
+from bot.answers.feedback import FALLBACK, FeedbackLog
+from bot.content.replies import fallback_reply, unsupported_language_reply
+from bot.core.taxonomy import taxonomy
 
 SUGGESTIONS = 3
 # A message the NLU did not place ("and for children?") is answered within the conversation's

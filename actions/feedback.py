@@ -9,8 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import last_question, locale_of, send
-from bot.feedback import NEGATIVE, POSITIVE, FeedbackLog
-from bot.replies import text_reply
+from bot.answers.feedback import NEGATIVE, POSITIVE, FeedbackLog
+from bot.content.replies import text_reply
 
 
 class ActionRecordFeedback(Action):

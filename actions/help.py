@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import locale_of, send
-from bot.replies import help_reply
+from bot.content.replies import help_reply
 
 
 class ActionShowHelp(Action):

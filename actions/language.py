@@ -1,4 +1,7 @@
-"""Confirms explicit language switches (the ``language`` slot itself: bot/policies/language.py)."""
+"""Confirms explicit language switches.
+
+The ``language`` slot itself is set by bot/server/policies/language.py.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import locale_of, send
 from actions.topics import answer_replies, split_answer_key
+from bot.content.replies import ask_language_reply, language_changed_reply, text_reply
 from bot.langid.explicit import explicit_language
-from bot.replies import ask_language_reply, language_changed_reply, text_reply
 
 
 class ActionChangeLanguage(Action):

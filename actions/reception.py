@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import locale_of, send, topic_content
-from bot.replies import feedback_prompt, reception_reply
+from bot.content.replies import feedback_prompt, reception_reply
 
 RECEPTION_SOURCES = ("asylum", "municipal_reception")
 

@@ -10,11 +10,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import locale_of, offer_languages_if_unsure, send
+from bot.answers.local_services import services_reply
+from bot.content.replies import Reply, feedback_prompt, text_reply
 from bot.content.sources import ptv_client
-from bot.locales import Locale
-from bot.municipalities import by_name
-from bot.replies import Reply, feedback_prompt, text_reply
-from bot.services import services_reply
+from bot.core.locales import Locale
+from bot.core.municipalities import by_name
 
 
 async def services_replies(

@@ -15,10 +15,9 @@ from actions.common import (
     send,
     topic_content,
 )
+from bot.answers.dialogue import extra_action
 from bot.content.model import AnswerContent, TopicContent
-from bot.dialogue import extra_action
-from bot.locales import Locale
-from bot.replies import (
+from bot.content.replies import (
     Reply,
     answer_choice,
     feedback_prompt,
@@ -26,7 +25,8 @@ from bot.replies import (
     text_reply,
     topic_answer,
 )
-from bot.taxonomy import taxonomy
+from bot.core.locales import Locale
+from bot.core.taxonomy import taxonomy
 
 ANSWER_SEPARATOR = "/"
 
@@ -37,7 +37,7 @@ def chosen_answers(
     """The specific answer(s) for this message: one (answer it), two (ask which), none (card).
 
     A button names its answer (entity ``answer``); otherwise the NLU's choice
-    (bot/nlu/answer_selector.py) within this topic counts.
+    (bot/server/nlu/answer_selector.py) within this topic counts.
     """
     if requested:
         found = content.specific(requested)

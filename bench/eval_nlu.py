@@ -21,10 +21,10 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bot.check_data import nlu_examples, normalise
-from bot.paths import data_path
-from bot.taxonomy import taxonomy
-from bot.yamlio import load_yaml
+from bot.core.paths import data_path
+from bot.core.taxonomy import taxonomy
+from bot.core.yamlio import load_yaml
+from bot.tools.check_data import nlu_examples, normalise
 
 OUT_OF_SCOPE = "out_of_scope"
 EMERGENCY = "emergency"
@@ -85,7 +85,7 @@ def score_real(rows: list[dict], parsed: list[dict]) -> dict[str, Counter]:
 
 def load_canonical_questions() -> list[dict]:
     """Every specific answer's own question (content/<code>.yml), in every language: a factual
-    question set in all 13 languages (the team's phrasing; questions that are also training
+    question set in every language (the team's phrasing; questions that are also training
     examples are left out)."""
     training = {
         normalise(text)
@@ -183,7 +183,7 @@ def confusion_png(rows, predicted, path: Path) -> None:
     matrix = np.zeros((len(labels), len(labels)), dtype=int)
     for (_, gold, _), guess in zip(rows, predicted, strict=True):
         matrix[index[gold], index.get(guess, index["other"])] += 1
-    fig, ax = plt.subplots(figsize=(13, 11))
+    fig, ax = plt.subplots(figsize=(0.5 * len(labels), 0.42 * len(labels)))
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
@@ -192,7 +192,7 @@ def confusion_png(rows, predicted, path: Path) -> None:
                 color="white" if matrix[i, j] > matrix.max() / 2 else "black")  # fmt: skip
     ax.set_xlabel("predicted")
     ax.set_ylabel("expected")
-    ax.set_title("Held-out test set, all 13 languages")
+    ax.set_title(f"Held-out test set, all {len(taxonomy().languages)} languages")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -3,9 +3,9 @@
 Compares the configured default (lingua-compact: lingua's models and method in compact arrays)
 with lingua's low-accuracy mode on its small table (lingua-compact-low) and langdetect on single
 words, word pairs and sentences, exactly as the NLU component sees messages (same clean-up, same
-restriction to the 13 languages), and counts how often a supported-language text is wrongly
-called unsupported (the check every backend shares: lingua-compact-low over ~35 languages and
-langdetect must both name another language).
+restriction to the languages of topics.yml), and counts how often a supported-language text is
+wrongly called unsupported (the check every backend shares: lingua-compact-low over ~35 languages
+and langdetect must both name another language).
 
 Then the whole-word evidence mixed into the default backend's scores (bot/langid/words.py), one
 source at a time, on the tuning split (lines 1-125 of each file, the only lines the weights were
@@ -23,12 +23,12 @@ import sys
 import time
 from pathlib import Path
 
+from bot.core.paths import project_root
+from bot.core.taxonomy import taxonomy
 from bot.langid.backends import BACKENDS
 from bot.langid.detector import DetectorSettings, LanguageDetector
 from bot.langid.text import language_words
 from bot.langid.words import SOURCES, WordEvidence, WordSettings, load_or_build
-from bot.paths import project_root
-from bot.taxonomy import taxonomy
 
 KINDS = ("single-words", "word-pairs", "sentences")
 # The word evidence's weights were tuned on the first lines of each file only; the rest is held out.
@@ -42,7 +42,7 @@ WORD_ROWS = (
     ("+ own texts (data/nlu, locales, content)", ("own",), None),
     ("all three (default)", SOURCES, None),
     ("all + the right UI language as prior", SOURCES, "right"),
-    ("all + Finnish as prior (wrong for 12 of 13)", SOURCES, "fi"),
+    ("all + Finnish as prior (wrong for all but Finnish)", SOURCES, "fi"),
 )
 
 

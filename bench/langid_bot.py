@@ -15,12 +15,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.langid import default_corpus, read_lines
-from bench.servers import Bot, running_bot
-from bot.paths import data_path
-from bot.taxonomy import taxonomy
-
-KINDS = ("single-words", "word-pairs", "sentences")
+from bench.langid import KINDS, default_corpus, read_lines
+from bot.core.paths import data_path
+from bot.core.taxonomy import taxonomy
+from bot.tools.harness import Bot, running_bot
 
 
 def slot_after_first_message(bot: Bot, text: str) -> str | None:

@@ -43,8 +43,9 @@ import yaml
 from bench import perf_load as load
 from bench import perf_proc as proc
 from bench.perf_report import write_report
-from bench.servers import free_port
-from bot.paths import data_path, project_root
+from bot.core.paths import data_path, project_root
+from bot.tools import harness
+from bot.tools.harness import free_port
 
 BIN = Path(sys.executable).parent
 LEVELS = (1, 10, 40)
@@ -61,7 +62,8 @@ class Assistant:
     conversations: list[load.Conversation]
     first: load.Message
     env: dict[str, str] = field(default_factory=dict)
-    # How its Rasa server starts: stock with `rasa run`, Kotobot as `make run` starts it.
+    # How its Rasa server starts: stock with `rasa run`, Kotobot as `make run` starts it
+    # (bot/tools/harness.py builds the command; the options below follow it).
     launcher: tuple[str, ...] = (str(BIN / "rasa"), "run")
     actions: proc.ManagedProcess | None = None
     rasa: proc.ManagedProcess | None = None
@@ -200,7 +202,7 @@ def http_ok(url: str) -> bool:
 def export_content(out: Path) -> None:
     from bot.content.export import build_documents, write_documents
     from bot.content.files import FilesContentSource
-    from bot.taxonomy import taxonomy
+    from bot.core.taxonomy import taxonomy
 
     documents, problems = build_documents(FilesContentSource(), taxonomy())
     if problems:
@@ -218,7 +220,7 @@ def start_fixtures(registry: proc.ProcessRegistry, tmp: Path, logs: Path) -> str
             [
                 sys.executable,
                 "-m",
-                "bench.perf_fixtures",
+                "bot.tools.local_apis",
                 "--port",
                 str(port),
                 "--content",
@@ -246,6 +248,20 @@ def kotobot_env(tmp: Path, fixtures: str, content: str) -> dict[str, str]:
     return env
 
 
+HARNESS = ("bot.tools.harness",)  # Kotobot's launcher: the harness's own command
+
+
+def rasa_command(assistant: Assistant, port: int, endpoints: Path) -> list[str]:
+    """The Rasa server's command: Kotobot's from the harness, the stock one with `rasa run`."""
+    if assistant.launcher == HARNESS:
+        return harness.rasa_server_command(
+            assistant.model, port, assistant.credentials, endpoints, "127.0.0.1"
+        )
+    return [*assistant.launcher, "--model", str(assistant.model), "--port", str(port),
+            "--interface", "127.0.0.1", "--credentials", str(assistant.credentials),
+            "--endpoints", str(endpoints)]  # fmt: skip
+
+
 def start_servers(
     assistant: Assistant, registry: proc.ProcessRegistry, tmp: Path, logs: Path
 ) -> None:
@@ -260,7 +276,7 @@ def start_servers(
         assistant.actions = registry.start(
             proc.ManagedProcess(
                 f"{assistant.name}-actions",
-                [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+                harness.action_server_command(port),
                 cwd=assistant.cwd,
                 env=env,
                 log=logs / f"{assistant.name}-actions.log",
@@ -278,19 +294,7 @@ def start_servers(
     assistant.rasa = registry.start(
         proc.ManagedProcess(
             f"{assistant.name}-rasa",
-            [
-                *assistant.launcher,
-                "--model",
-                str(assistant.model),
-                "--port",
-                str(port),
-                "--interface",
-                "127.0.0.1",
-                "--credentials",
-                str(assistant.credentials),
-                "--endpoints",
-                str(endpoints),
-            ],
+            rasa_command(assistant, port, endpoints),
             cwd=assistant.cwd,
             env=env,
             log=logs / f"{assistant.name}-rasa.log",
@@ -349,8 +353,8 @@ def measure_load(
 
 def language_detection(limit: int) -> dict[str, Any]:
     from bench.langid import KINDS, configured_backend, default_corpus, evaluate, table
+    from bot.core.taxonomy import taxonomy
     from bot.langid.detector import DetectorSettings, LanguageDetector
-    from bot.taxonomy import taxonomy
 
     corpus = default_corpus()
     if not corpus.is_dir():
@@ -385,7 +389,7 @@ def intent_accuracy(model: Path) -> dict[str, Any]:
     import structlog
 
     from bench.eval_nlu import load_test_set, predict, score
-    from bot.taxonomy import taxonomy
+    from bot.core.taxonomy import taxonomy
 
     # Rasa's parse logging defaults to debug when the CLI has not configured it: keep it quiet.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -479,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
                 "kotobot", ROOT, args.model.resolve(), ROOT / "credentials.yml",
                 ROOT / "endpoints.yml", load.KOTOBOT_CONVERSATIONS, load.KOTOBOT_FIRST,
                 env=kotobot_env(tmp, "", args.content),
-                launcher=(str(BIN / "python"), "-m", "bot.serve"),
+                launcher=HARNESS,
             )  # fmt: skip
             stock = Assistant(
                 "stock", stock_dir, stock_model(stock_dir), stock_dir / "credentials.yml",

@@ -245,7 +245,7 @@ def method_lines(results: dict[str, Any]) -> list[str]:
     pipeline, policies = (", ".join(config.get(part, [])) for part in ("pipeline", "policies"))
     return [
         f"- **Kotobot**: config.yml as committed (pipeline {pipeline}; policies {policies}), "
-        f"`models/kotobot.tar.gz` served by `python -m bot.serve` (`rasa run` as `make run` "
+        f"`models/kotobot.tar.gz` served by `python -m bot.server.serve` (`rasa run` as `make run` "
         f"starts it) with the project's credentials.yml and endpoints.yml (action server "
         f"`rasa run actions`, SQLite tracker "
         f"store in a temp folder), content source `{results.get('content_source')}` "

@@ -2,7 +2,8 @@
 
     python -m bench.profile [--messages 300] [--model models/kotobot.tar.gz] [--out reports/profile]
 
-Starts the real action server and Rasa server (bench/servers.py, content from the bundled files),
+Starts the real action server and Rasa server (bot/tools/harness.py, content from the bundled
+files),
 sends bench.perf's Kotobot conversations one message at a time, and reports the Rasa server's CPU
 time per message (from /proc, whatever else the machine is doing) and p50 latency. When py-spy is
 installed (``pip install py-spy==0.4.3``; not a project dependency) it also samples the server
@@ -26,8 +27,8 @@ import uuid
 from pathlib import Path
 
 from bench import perf_load as load
-from bench.servers import running_bot
-from bot.paths import data_path
+from bot.core.paths import data_path
+from bot.tools.harness import running_bot
 
 # Stages of rasa.core.processor's message handling (and our code), as py-spy names frames.
 STAGES = {

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds the web chat page into web/dist, the only folder that is served (scripts/run.sh, and
+# Builds the web chat page into web/dist, the only folder that is served (bot/tools/harness.py, and
 # tests/test_browser.py builds its own copy):
 # 1. web/node_modules: `npm ci` exactly as pinned by web/package-lock.json (socket.io-client;
 #    axe-core, for the browser test only, is never served), when missing or older than the lock;
-# 2. web/i18n.json, the page's texts in the 13 languages, from locales/*.yml and web/texts.yml;
+# 2. web/i18n.json, the page's texts in the languages of topics.yml, from locales/*.yml (web:);
 # 3. web/dist: the page's own files, i18n.json, config.json and socket.io-client's browser bundle
-#    (bot/web_i18n.py build_dist). Nothing else from node_modules.
+#    (bot/tools/web_i18n.py build_dist). Nothing else from node_modules.
 #
 # WEB_SOCKET_URL, the one setting: where the page finds Rasa's socket.io channel (a variable of
 # the scripts, like scripts/run.sh's WEB_PORT, not one of the bot's KOTOBOT_* settings).
@@ -36,5 +36,5 @@ if [ ! -f "$STAMP" ] || [ ! -f "$BUNDLE" ] || [ web/package-lock.json -nt "$STAM
 fi
 
 SOCKET_URL="${WEB_SOCKET_URL-:${RASA_PORT:-5005}}"
-"${PYTHON:-.venv/bin/python}" -m bot.web_i18n --dist web/dist --socket-url "$SOCKET_URL"
+"${PYTHON:-.venv/bin/python}" -m bot.tools.web_i18n --dist web/dist --socket-url "$SOCKET_URL"
 echo "build-web: web/dist built (socket.io address: \"$SOCKET_URL\")"

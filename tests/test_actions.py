@@ -6,9 +6,9 @@ from actions.fallback import ActionFallbackSuggestions
 from actions.help import ActionShowHelp
 from actions.language import ActionChangeLanguage
 from actions.topics import ActionAnswerTopic
-from bot.locales import get_locale
-from bot.taxonomy import taxonomy
-from tests.conftest import load_tracker_state, run_action, track_language
+from bot.core.locales import get_locale
+from bot.core.taxonomy import taxonomy
+from tests.support.trackers import load_tracker_state, run_action, track_language
 
 
 def slot_events(events):
@@ -111,7 +111,7 @@ def test_link_not_in_users_language_is_announced():
         latest_message={"text": "/asylum", "intent": {"name": "asylum"}, "entities": []},
     )
     _, messages = run_action(ActionAnswerTopic(), state)
-    # Briefly, after the page's title (bot.replies.source_lines): "- Title (English): URL".
+    # Briefly, after the page's title (bot.content.replies.source_lines): "- Title (English): URL".
     lines = messages[0]["text"].splitlines()
     english, finnish = get_locale("en").name, get_locale("fi").name
     assert any(re.fullmatch(rf"- .+ \({english}\): https://\S+", line) for line in lines)

@@ -11,12 +11,12 @@ from actions.language import ActionChangeLanguage
 from actions.reception import ActionReceptionInfo
 from actions.services import ActionServiceDetails
 from actions.topics import ActionAnswerTopic
+from bot.answers.feedback import FeedbackLog
 from bot.content import content_source
 from bot.content.http import HttpContentSource
 from bot.content.ptv import ServiceDetails
-from bot.feedback import FeedbackLog
-from bot.locales import get_locale
-from tests.conftest import load_tracker_state, run_action
+from bot.core.locales import get_locale
+from tests.support.trackers import load_tracker_state, run_action
 
 
 @pytest.fixture(autouse=True)

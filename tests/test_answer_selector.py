@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.answer_selector import ANSWER_KEY, AnswerSelector
+from bot.server.nlu.answer_selector import ANSWER_KEY, AnswerSelector
 
 WORDS = ["years", "citizenship", "fee", "cost", "dual", "two", "passport", "hello"]
 

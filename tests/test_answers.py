@@ -10,12 +10,12 @@ import pytest
 from actions.fallback import ActionFallbackSuggestions, follow_up_answer
 from actions.language import ActionChangeLanguage
 from actions.topics import ActionAnswerTopic
-from bot import check_data
 from bot.content import content_source
 from bot.content.http import InvalidDocument, document_to_topic, topic_to_document
-from bot.locales import get_locale
-from bot.taxonomy import taxonomy
-from tests.conftest import load_tracker_state, run_action
+from bot.core.locales import get_locale
+from bot.core.taxonomy import taxonomy
+from bot.tools import check_data
+from tests.support.trackers import load_tracker_state, run_action
 
 TOPIC = "citizenship"
 

@@ -16,16 +16,23 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from bot.input_guard import EMPTY, TOO_LONG, check_message, max_message_chars, normalize_text
-from bot.locales import get_locale
-from bot.taxonomy import taxonomy
-from tests.socket_client import SocketChat, texts
+from bot.core.locales import get_locale
+from bot.core.taxonomy import taxonomy
+from bot.server.channels.message_check import (
+    EMPTY,
+    TOO_LONG,
+    check_message,
+    max_message_chars,
+    normalize_text,
+)
+from tests.support.socket_client import SocketChat, texts
 
 MAX = max_message_chars()
 INTENTS = {"greet", "help", "change_language", "citizenship", "restart", "session_start", "back"}
 
 
-# --- The rules (bot/input_guard.py), in process --------------------------------------------------
+# --- The rules (bot/server/channels/message_check.py), in process
+# --------------------------------------------------
 
 
 @pytest.mark.parametrize(

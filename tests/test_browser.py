@@ -5,7 +5,7 @@ drives that chromium; never run ``playwright install``), web/node_modules (scrip
 socket.io-client, and axe-core for the accessibility checks) and the trained model. Skipped only
 when chromium is missing outside CI.
 
-The page is built as scripts/build-web.sh builds it (bot.web_i18n.build_dist) into a temporary
+The page is built as scripts/build-web.sh builds it (bot.tools.web_i18n.build_dist) into a temporary
 folder, with its socket.io address set to a small TCP proxy in front of Rasa, which the tests cut
 and restore to play a dropped connection or a restarting server, and delay to see the typing
 indicator. axe-core is served to the test page from web/node_modules at a test-only path (never
@@ -34,16 +34,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.servers import Bot, running_bot
-from bot.locales import get_locale
-from bot.paths import project_root
-from bot.web_i18n import PAGE_FILES, build_dist, connect_sources
-from bot.web_i18n import build as build_web_texts
-from bot.web_i18n import main as web_i18n_main
-from tests.socket_client import SocketChat
+from bot.core.locales import get_locale, supported_languages
+from bot.tools.harness import Bot, running_bot, web_server_command
+from bot.tools.web_i18n import PAGE_FILES, build_dist, connect_sources
+from bot.tools.web_i18n import build as build_web_texts
+from bot.tools.web_i18n import main as web_i18n_main
+from tests.support.paths import MODEL, ROOT
+from tests.support.socket_client import SocketChat
 
-ROOT = project_root()
-MODEL = ROOT / "models" / "kotobot.tar.gz"
 WEB = ROOT / "web"
 NODE_MODULES = WEB / "node_modules"
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
@@ -59,7 +57,7 @@ DESKTOP = {"width": 1280, "height": 800}
 REPLY_TIMEOUT_MS = 60_000
 IN_CI = bool(os.environ.get("CI"))
 
-LANGUAGES = ("fi", "sv", "en", "ru", "uk", "ar", "so", "fa", "et", "tr", "zh", "es", "fr")
+LANGUAGES = supported_languages()
 ARABIC_LETTERS = re.compile("[\u0600-\u06ff]{3,}")
 CHINESE_LETTERS = re.compile("[\u4e00-\u9fff]{2,}")
 FINNISH_QUESTION = "miten haen oleskelulupaa"
@@ -73,15 +71,17 @@ INJECTION = (
 
 
 def test_page_texts_are_generated_from_the_locales():
-    assert web_i18n_main(["--check"]) == 0, "web/i18n.json is stale: run python -m bot.web_i18n"
+    assert web_i18n_main(["--check"]) == 0, (
+        "web/i18n.json is stale: run python -m bot.tools.web_i18n"
+    )
     texts = build_web_texts()
-    assert texts["order"] == list(LANGUAGES)
+    assert texts["order"] == list(LANGUAGES) and set(texts["languages"]) == set(LANGUAGES)
     keys = ("title", "language_label", "input_hint", "send", "typing", "offline", "reconnected")
     for code, entry in texts["languages"].items():
         locale = get_locale(code)
         assert entry["name"] == locale.name
         assert entry["privacy"] == locale.texts["privacy_notice"]
-        assert entry["dir"] == ("rtl" if code in ("ar", "fa") else "ltr")
+        assert entry["dir"] == locale.direction
         assert all(entry[key] for key in keys)
     # Every page text is translated: no language shows another one's words (names aside).
     for key in ("typing", "offline", "pages_other_language", "skip_to_input"):
@@ -112,9 +112,9 @@ def test_the_served_folder_holds_only_what_the_page_needs(tmp_path):
     for bad in ("javascript:alert(1)", "ftp://x", "https://x/path", ":99999"):
         with pytest.raises(ValueError):
             connect_sources(bad)
-    # `make run` serves that folder, not web/ with its node_modules.
-    run = (ROOT / "scripts" / "run.sh").read_text("utf-8")
-    assert "--directory web/dist" in run
+    # `make run` (the harness) serves that folder, not web/ with its node_modules.
+    command = web_server_command(8080)
+    assert command[command.index("--directory") + 1] == str(ROOT / "web" / "dist")
 
 
 # --- servers ------------------------------------------------------------------------------------

@@ -4,20 +4,19 @@ pure-Python release, run here on the same models), a fifth of the memory."""
 import importlib.util
 import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bot.core.taxonomy import taxonomy
 from bot.langid import lingua_models, ngram_tables
 from bot.langid.backends import make_backend
 from bot.langid.compact import CompactLinguaBackend
 from bot.langid.detector import wide_languages
-from bot.taxonomy import taxonomy
+from tests.support.paths import LANGID_DEV, langid_dev_lines
 
 LANGUAGES = taxonomy().languages
 WIDE = wide_languages(LANGUAGES)
-LANGID_DEV = Path(__file__).resolve().parents[2] / "shared" / "langid-dev"
 
 # Written for this test (not from the benchmark corpus): short chat-like texts, some ambiguous
 # between close languages, so that lingua's confidences are well below 1 and every step counts.
@@ -125,7 +124,7 @@ def test_script_and_letter_rules(compact):
 def test_at_least_as_accurate_as_lingua_on_word_pairs(compact, lingua):
     right = {"compact": 0, "lingua": 0}
     for code in LANGUAGES:
-        lines = (LANGID_DEV / "word-pairs" / f"{code}.txt").read_text("utf-8").splitlines()[:80]
+        lines = langid_dev_lines("word-pairs", code, 80)
         for line in lines:
             for name, backend in (("compact", compact), ("lingua", lingua)):
                 scores = backend.scores(line)

@@ -32,23 +32,23 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from bench.servers import Bot, running_bot
-from bot.channels.base import language_metadata, offered_buttons
-from bot.channels.formatting import (
+from bot.core.locales import get_locale
+from bot.core.taxonomy import taxonomy
+from bot.server.channels.base import language_metadata, offered_buttons
+from bot.server.channels.facebook import MAX_QUICK_REPLIES
+from bot.server.channels.formatting import (
     markdown_to_plain,
     numbered_options,
     payload_for_choice,
     split_message,
 )
-from bot.channels.twilio import conversation_id
-from bot.input_guard import max_message_chars
-from bot.locales import get_locale
-from bot.taxonomy import taxonomy
+from bot.server.channels.message_check import max_message_chars
+from bot.server.channels.twilio import conversation_id
+from bot.tools.harness import Bot, running_bot
+from tests.support.paths import MODEL
 
 pytestmark = [pytest.mark.connectors, pytest.mark.e2e]
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "kotobot.tar.gz"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "connectors"
 
 TELEGRAM_TOKEN = "123456789:TEST-telegram-token_abcdefghijklmno"
@@ -477,8 +477,9 @@ def test_messenger_quick_replies_round_trip_with_sha256_signature(running):
 
 
 def test_messenger_many_buttons_become_numbered_options_and_the_number_is_understood(running):
-    """Help lists 22 topics, more than Messenger's 13 quick replies: numbered text instead,
+    """Help lists every topic, more than Messenger's 13 quick replies: numbered text instead,
     and "3" typed back is the third topic."""
+    assert len(taxonomy().topic_ids) > MAX_QUICK_REPLIES
     psid = str(unique_number())
     for text in ("hei, mitä kuuluu?", "/help"):
         body = messenger_event(psid, text)

@@ -7,7 +7,7 @@ commands of the Dockerfile's RUN are run as written (the project installed edita
 resolving, `pip check`, the language-detection tables built), ``app/`` is made readable and
 ``var/`` given to UID 1001, as that RUN does. Then, *as
 UID 1001* (``setpriv``), with the image's environment (its ``ENV`` lines), Rasa starts with the
-image's command (``CMD``: bot/serve.py) and the action server with docker-compose.yml's; the
+image's command (``CMD``: bot/server/serve.py) and the action server with docker-compose.yml's; the
 compose health checks must pass against them, and REST messages get real replies in the user's
 language (one from Rasa itself, one through the action server).
 
@@ -42,9 +42,9 @@ import pytest
 import requests
 import yaml
 
-from bench.servers import free_ports, wait_until
+from bot.tools.harness import free_ports, wait_until
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 DOCKERIGNORE = ROOT / "deploy" / "Dockerfile.dockerignore"
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"
@@ -310,7 +310,7 @@ def running(image: Image) -> Iterator[Running]:
 
     # `docker run kotobot` (its CMD), with the containers' endpoints as docker-compose.yml gives.
     rasa = dockerfile_command(DOCKERFILE.read_text("utf-8"))
-    assert rasa[:3] == ["python", "-m", "bot.serve"], rasa
+    assert rasa[:3] == ["python", "-m", "bot.server.serve"], rasa
     rasa = with_option([python, *rasa[1:]], "--port", str(rasa_port))
     rasa = with_option(rasa, "--endpoints", "deploy/endpoints.yml")
     rasa += ["--interface", "127.0.0.1"]  # the container's own network; loopback here
@@ -423,7 +423,7 @@ def test_compose_health_checks_pass(running):
 
 
 def test_rasa_answers_in_the_users_language(running):
-    from bot.locales import get_locale
+    from bot.core.locales import get_locale
 
     replies = running.say("hei, mitä kuuluu?")
     greet = get_locale("fi").texts["greet"]

@@ -27,11 +27,11 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from bot.lock_store import KotobotLockStore
-from bot.tracker_store import RedactingTrackerStore
-from tests.store_backends import database_url, redis_url, stored_rows
+from bot.server.lock_store import KotobotLockStore
+from bot.server.tracker_store import RedactingTrackerStore
+from tests.support.paths import ROOT
+from tests.support.stores import database_url, redis_url, stored_rows
 
-ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|SID|AUTH", re.IGNORECASE)
 
@@ -39,7 +39,7 @@ SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|SID|AUTH", re.IGNORECASE)
 # (trackerStore/lockStore keys minus `enabled`, additionalEndpoints), written out by hand.
 CHART_ENDPOINTS = """
 tracker_store:
-  type: bot.tracker_store.RedactingTrackerStore
+  type: bot.server.tracker_store.RedactingTrackerStore
   dialect: "postgresql"
   url: ${DB_HOST}
   port: ${DB_PORT}
@@ -48,7 +48,7 @@ tracker_store:
   db: ${DB_DATABASE}
   login_db: ${DB_DATABASE}
 lock_store:
-  type: bot.lock_store.KotobotLockStore
+  type: bot.server.lock_store.KotobotLockStore
   url: ${REDIS_HOST}
   port: ${REDIS_PORT}
   password: ${REDIS_PASSWORD}
@@ -76,7 +76,7 @@ def test_helm_values_configure_what_endpoints_and_credentials_yml_do():
     assert settings["endpoints"]["additionalEndpoints"]["nlg"] == endpoints["nlg"]
     channels = settings["credentials"]["additionalChannelCredentials"]
     assert set(channels) == set(load(ROOT / "credentials.yml"))
-    socketio = "bot.channels.socketio.SocketIOChannel"
+    socketio = "bot.server.channels.socketio.SocketIOChannel"
     assert channels[socketio] == load(ROOT / "credentials.yml")[socketio]
     assert settings["initialModel"] == "" and not settings["enableAPI"]
     assert "--enable-api" not in values["args"]
@@ -98,7 +98,7 @@ def test_compose_replicas_share_the_stores_and_use_existing_files():
 
 
 def test_every_action_server_replica_logs_feedback_to_the_shared_database():
-    """Not to a file per container or pod (bot/feedback.py), in compose and in the chart."""
+    """Not to a file per container or pod (bot/answers/feedback.py), in compose and in the chart."""
     services = load(DEPLOY / "docker-compose.yml")["services"]
     actions = services["actions"]["environment"]
     assert actions["KOTOBOT_FEEDBACK_DB_URL"] == services["rasa-1"]["environment"]["KOTOBOT_DB_URL"]
@@ -218,13 +218,13 @@ def test_image_installs_the_runtime_lock_without_resolving():
 
 
 def test_image_starts_rasa_through_bot_serve_as_uid_1001():
-    from bot.serve import check_extra_arguments, parse_options
+    from bot.server.serve import check_extra_arguments, parse_options
 
     dockerfile = (DEPLOY / "Dockerfile").read_text("utf-8")
     entry = dockerfile_entry()
-    assert entry[:3] == ["python", "-m", "bot.serve"], entry
+    assert entry[:3] == ["python", "-m", "bot.server.serve"], entry
     options, extra = parse_options(entry[3:])
-    check_extra_arguments(extra)  # nothing bot/serve.py would refuse
+    check_extra_arguments(extra)  # nothing bot/server/serve.py would refuse
     assert (ROOT / options.model).exists() and (ROOT / options.credentials).exists()
     assert (ROOT / options.endpoints).exists()
     users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
@@ -233,18 +233,18 @@ def test_image_starts_rasa_through_bot_serve_as_uid_1001():
 
 
 def test_compose_and_helm_start_rasa_through_bot_serve():
-    from bot.serve import check_extra_arguments, parse_options
+    from bot.server.serve import check_extra_arguments, parse_options
 
     services = load(DEPLOY / "docker-compose.yml")["services"]
     command = shlex.split(services["rasa-1"]["command"])
-    assert command[:3] == ["python", "-m", "bot.serve"], command
+    assert command[:3] == ["python", "-m", "bot.server.serve"], command
     check_extra_arguments(parse_options(command[3:])[1])
     assert "KOTOBOT_CORS_ORIGINS" in services["rasa-1"]["environment"]
     assert shlex.split(services["actions"]["command"])[:3] == ["rasa", "run", "actions"]
     assert services["actions"]["environment"]["SANIC_HOST"] == "0.0.0.0"
 
     values = load(DEPLOY / "helm" / "values.yml")
-    assert values["command"] == ["python", "-m", "bot.serve"]
+    assert values["command"] == ["python", "-m", "bot.server.serve"]
     check_extra_arguments(parse_options(values["args"])[1])
     env = {item["name"]: item.get("value") for item in values["extraEnv"]}
     assert env["KOTOBOT_CORS_ORIGINS"] == values["applicationSettings"]["cors"]

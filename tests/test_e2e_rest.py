@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 
 import pytest
 
 from bot.content import content_source
-from bot.locales import get_locale
-from bot.taxonomy import taxonomy
+from bot.core.locales import get_locale
+from bot.core.taxonomy import taxonomy
+from tests.support.paths import LANGID_DEV, langid_dev_lines
 
 pytestmark = pytest.mark.e2e
-LANGID_DEV = Path(__file__).resolve().parents[2] / "shared" / "langid-dev"
 HTTPS_OFFICIAL = re.compile(r"https://([a-z0-9-]+\.)+fi/")  # official Finnish sites
 
 
@@ -115,7 +114,7 @@ def test_two_word_first_messages_set_the_right_language(bot):
     """A sample of the benchmark (make bench runs all 250 per language)."""
     correct = total = 0
     for language in taxonomy().languages:
-        lines = (LANGID_DEV / "word-pairs" / f"{language}.txt").read_text("utf-8").splitlines()
+        lines = langid_dev_lines("word-pairs", language)
         for line in lines[:15]:
             sender = new_sender()
             bot.say(sender, line)
@@ -125,7 +124,7 @@ def test_two_word_first_messages_set_the_right_language(bot):
 
 
 def test_every_topic_in_every_language_gets_an_official_link(bot):
-    """Issue #4: REST /topic_id with metadata {"language": xx}: 22 x 13 answers."""
+    """Issue #4: REST /topic_id with metadata {"language": xx}: every topic in every language."""
     answered = []
     for language in taxonomy().languages:
         intro = get_locale(language).text("topic_intro")

@@ -6,12 +6,12 @@ import uuid
 
 import pytest
 
-from bot.check_data import nlu_examples
-from bot.emergency import GENERAL, build_cues, emergency_cues
-from bot.locales import all_locales, get_locale
-from bot.paths import data_path
-from bot.taxonomy import taxonomy
-from bot.yamlio import load_yaml
+from bot.core.locales import all_locales, get_locale
+from bot.core.paths import data_path
+from bot.core.taxonomy import taxonomy
+from bot.core.yamlio import load_yaml
+from bot.server.nlu.emergency_cues import GENERAL, build_cues, emergency_cues
+from bot.tools.check_data import nlu_examples
 
 EVAL = data_path("tests", "emergency_eval")
 EMERGENCY = "emergency"

@@ -16,12 +16,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.input_guard import EMPTY, INTERNAL_INTENTS, TOO_LONG, check_message, normalize_text
-from bot.nlu.gazetteer import GazetteerEntityExtractor
-from bot.nlu.language_detector import LanguageDetectorComponent
-from bot.nlu.tokenizer import MultilingualTokenizer
-from bot.privacy import redact
-from bot.taxonomy import taxonomy
+from bot.core.privacy import redact
+from bot.core.taxonomy import taxonomy
+from bot.server.channels.message_check import (
+    EMPTY,
+    INTERNAL_INTENTS,
+    TOO_LONG,
+    check_message,
+    normalize_text,
+)
+from bot.server.nlu.gazetteer import GazetteerEntityExtractor
+from bot.server.nlu.language_detector import LanguageDetectorComponent
+from bot.server.nlu.tokenizer import MultilingualTokenizer
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 E2E_FUZZ = settings(

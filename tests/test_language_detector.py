@@ -1,14 +1,11 @@
 """Per-message language detection, as the NLU component sees messages."""
 
-from pathlib import Path
-
 import pytest
 
+from bot.core.taxonomy import taxonomy
 from bot.langid.detector import DetectorSettings, LanguageDetector
 from bot.langid.text import foreign_script, language_words
-from bot.taxonomy import taxonomy
-
-LANGID_DEV = Path(__file__).resolve().parents[2] / "shared" / "langid-dev"
+from tests.support.paths import LANGID_DEV, langid_dev_lines
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +97,7 @@ def test_no_supported_language_sentence_is_flagged_unsupported(detector):
     counts all 9,751 texts)."""
     flagged = []
     for code in detector.languages:
-        for line in (LANGID_DEV / "sentences" / f"{code}.txt").read_text("utf-8").splitlines():
+        for line in langid_dev_lines("sentences", code):
             if line.strip() and detector.detect(line).unsupported:
                 flagged.append((code, line))
     assert flagged == []

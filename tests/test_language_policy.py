@@ -1,7 +1,7 @@
 """The keep-or-switch rules for the conversation's language."""
 
+from bot.core.taxonomy import taxonomy
 from bot.langid.policy import LanguageEvidence, decide_language
-from bot.taxonomy import taxonomy
 
 LANGS = taxonomy().languages
 

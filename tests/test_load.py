@@ -15,7 +15,6 @@ import json
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,21 +23,20 @@ import pytest
 import sqlalchemy as sa
 
 from bench.perf_load import KOTOBOT_CONVERSATIONS, Message
-from bench.servers import LocalPtv, running_servers
-from bot.locales import get_locale
-from bot.taxonomy import taxonomy
-from tests.store_backends import shared_store_env
+from bot.core.locales import get_locale
+from bot.core.taxonomy import taxonomy
+from bot.tools.harness import LocalPtv, running_servers
+from tests.support.paths import MODEL, ROOT
+from tests.support.stores import shared_store_env
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "kotobot.tar.gz"
 ARTIFACT = ROOT / "tests" / "artifacts" / "load.json"
 USERS, MESSAGES, SERVERS = 50, 20, 2
 TIMEOUT = 180.0  # per message: generous, a slow answer is reported, not failed
 
 
 def scripts() -> list[list[Message]]:
-    """Each user's 20 messages: bench.perf's conversations (13 languages, typed questions, topic
+    """Each user's 20 messages: bench.perf's conversations (every language, typed questions, topic
     buttons with a UI language, small talk, municipalities) one after the other, each user
     starting elsewhere in the list."""
     flat = [message for conversation in KOTOBOT_CONVERSATIONS for message in conversation]

@@ -1,4 +1,5 @@
-"""bot.lock_store: Redis locks when KOTOBOT_REDIS_URL is set (tested against the real Redis that CI
+"""bot.server.lock_store: Redis locks when KOTOBOT_REDIS_URL is set (tested against the real Redis
+that CI
 starts, scripts/start-redis.sh), in-memory locks otherwise, and no in-memory locks with several
 Sanic workers."""
 
@@ -9,7 +10,6 @@ import os
 import subprocess
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,12 +19,10 @@ from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.shared.exceptions import ConnectionException
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
-from bench.servers import BIN, free_port
-from bot.lock_store import KotobotLockStore, LockStoreConfigError, redis_settings
-from tests.store_backends import redis_url
-
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "kotobot.tar.gz"
+from bot.server.lock_store import KotobotLockStore, LockStoreConfigError, redis_settings
+from bot.tools.harness import BIN, free_port
+from tests.support.paths import MODEL, ROOT
+from tests.support.stores import redis_url
 
 
 @pytest.fixture(autouse=True)
@@ -228,7 +226,7 @@ def test_rasas_own_lock_store_keys_as_the_helm_chart_writes_them(tmp_path, monke
     monkeypatch.setenv("REDIS_PORT", str(parts.port))
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
-        "lock_store:\n  type: bot.lock_store.KotobotLockStore\n"
+        "lock_store:\n  type: bot.server.lock_store.KotobotLockStore\n"
         '  url: ${REDIS_HOST}\n  port: ${REDIS_PORT}\n  db: "3"\n',
         "utf-8",
     )
@@ -247,7 +245,7 @@ def test_rasas_own_lock_store_keys_as_the_helm_chart_writes_them(tmp_path, monke
 def test_endpoint_options_reach_redis(monkeypatch):
     """Options under ``lock_store:`` in endpoints.yml (e.g. a key prefix) are Rasa's own."""
     monkeypatch.setenv("KOTOBOT_REDIS_URL", redis_url())
-    config = EndpointConfig(type="bot.lock_store.KotobotLockStore", key_prefix="kotobot")
+    config = EndpointConfig(type="bot.server.lock_store.KotobotLockStore", key_prefix="kotobot")
     store = LockStore.create(config)
     assert store.backend.key_prefix == "kotobot:lock:"
 
@@ -274,7 +272,7 @@ def interleaving(monkeypatch, other: LockStore) -> None:
 
 def test_rasas_redis_lock_store_gives_one_ticket_twice(monkeypatch):
     """Pins the flaw KotobotLockStore removes (read, change, write back): when Rasa fixes it, the
-    transaction in bot/lock_store.py may go."""
+    transaction in bot/server/lock_store.py may go."""
     settings = redis_settings(with_db(redis_url(), 1))
     first, second = RedisLockStore(**settings), RedisLockStore(**settings)
     conversation = f"race-{uuid.uuid4().hex[:8]}"

@@ -1,8 +1,9 @@
-"""Schema migrations of the feedback log (bot/migrate.py, bot/migrations): a database written
+"""Schema migrations of the feedback log (bot/answers/migrate.py, bot/answers/migrations): a
+database written
 before migrations existed is adopted with its rows, a new one gets the newest revision, every
 revision goes down and up again, and a database shared with the tracker store keeps its
 conversations. SQLite always; PostgreSQL when ``KOTOBOT_TEST_POSTGRES_URL`` is set
-(tests/store_backends.py, scripts/start-postgres.sh), skipped otherwise.
+(tests/support/stores.py, scripts/start-postgres.sh), skipped otherwise.
 
 tests/fixtures/feedback_v0.sql and shared_v0.sql were dumped from databases that the code of
 main before migrations (b4d4f53) wrote: they stand for the databases deployed today.
@@ -27,11 +28,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from bot import feedback, migrate
-from bot.feedback import NEGATIVE, FeedbackLog
-from tests.store_backends import BACKENDS, database_url, empty_feedback_log
+from bot.answers import feedback, migrate
+from bot.answers.feedback import NEGATIVE, FeedbackLog
+from bot.tools import migrate as migrate_tool
+from tests.support.paths import ROOT
+from tests.support.stores import BACKENDS, database_url, empty_feedback_log
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 V0_ROWS = [
     (1_600_000_000.0, "fallback", "fi", None, "mikä on hetu [identity code]"),
@@ -98,7 +100,8 @@ def schema(url: str) -> dict[str, Any]:
 
 
 def model_differences(url: str) -> list:
-    """What ``alembic revision --autogenerate`` would find between bot/feedback.py's table and
+    """What ``alembic revision --autogenerate`` would find between bot/answers/feedback.py's table
+    and
     the database: nothing, if the migrations make the table the code uses."""
     engine = sa.create_engine(url)
     try:
@@ -249,30 +252,32 @@ def test_a_database_newer_than_the_code_is_not_written(tmp_path):
         migrate.upgrade(url)
     assert FeedbackLog(url).record(NEGATIVE, "fi", None, "x") is False
     assert query(url, "SELECT count(*) FROM feedback") == [(0,)]
-    assert migrate.main(["--db", str(tmp_path / "feedback.sqlite3")]) == 1
+    assert migrate_tool.main(["--db", str(tmp_path / "feedback.sqlite3")]) == 1
 
 
 def test_command_line_upgrades_and_prints_the_revision(tmp_path, capsys):
     path = tmp_path / "feedback.sqlite3"
     load(f"sqlite:///{path}", "feedback_v0.sql")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.migrate", "--db", str(path)],
+        [sys.executable, "-m", "bot.tools.migrate", "--db", str(path)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert result.stdout == f"feedback log {path}: revision 0002 (head)\n"
-    assert migrate.main(["downgrade", "0001", "--db", str(path)]) == 0
+    assert migrate_tool.main(["downgrade", "0001", "--db", str(path)]) == 0
     assert capsys.readouterr().out == f"feedback log {path}: revision 0001 (head is 0002)\n"
-    assert migrate.main(["current", "--db", str(path)]) == 0
+    assert migrate_tool.main(["current", "--db", str(path)]) == 0
     assert "revision 0001 (head is 0002)" in capsys.readouterr().out
     assert query(f"sqlite:///{path}", f"SELECT {DATA_COLUMNS} FROM feedback") == V0_ROWS
 
 
 def test_alembic_command_line_writes_new_revisions_from_the_package_config(tmp_path):
-    """``alembic -c bot/migrations/alembic.ini revision``, on a copy of the package's
+    """``alembic -c bot/answers/migrations/alembic.ini revision``, on a copy of the package's
     migrations; autogenerate on a database shared with the tracker store finds nothing to do
     (it never proposes dropping Rasa's ``events``)."""
     copy = tmp_path / "migrations"
-    shutil.copytree(ROOT / "bot" / "migrations", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "bot" / "answers" / "migrations", copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
     shared = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     load(shared, "shared_v0.sql")
     migrate.upgrade(shared)
@@ -305,7 +310,7 @@ def test_tracker_store_database_from_before_migrations_still_loads(tmp_path, mon
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import UserUttered
 
-    from bot.tracker_store import RedactingTrackerStore
+    from bot.server.tracker_store import RedactingTrackerStore
 
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     load(url, "shared_v0.sql")

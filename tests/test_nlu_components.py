@@ -3,9 +3,9 @@
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.gazetteer import GazetteerEntityExtractor
-from bot.nlu.language_detector import LanguageDetectorComponent
-from bot.nlu.tokenizer import MultilingualTokenizer, spacy_language
+from bot.server.nlu.gazetteer import GazetteerEntityExtractor
+from bot.server.nlu.language_detector import LanguageDetectorComponent
+from bot.server.nlu.tokenizer import MultilingualTokenizer, spacy_language
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import logging
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from rasa.core.tracker_store import TrackerStore
@@ -24,13 +23,13 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from bot import logging_filter
-from bot.privacy import contains_personal_data, redact, redact_event
-from bot.tracker_store import RedactingTrackerStore, database_url, redacted
-from tests.store_backends import BACKENDS, stored_rows
-from tests.store_backends import database_url as backend_url
+from bot.core import log_redaction
+from bot.core.privacy import contains_personal_data, redact, redact_event
+from bot.server.tracker_store import RedactingTrackerStore, database_url, redacted
+from tests.support.paths import ROOT
+from tests.support.stores import BACKENDS, stored_rows
+from tests.support.stores import database_url as backend_url
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {
     "hetu": "131052-308T",
     "phone": "+358 40 123 4567",
@@ -222,7 +221,7 @@ def test_database_url_from_environment(tmp_path, monkeypatch):
 
 @pytest.fixture
 def log_output() -> io.StringIO:
-    logging_filter.install()
+    log_redaction.install()
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))

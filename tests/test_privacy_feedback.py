@@ -2,11 +2,11 @@
 
 import pytest
 
-from bot import feedback
-from bot.feedback import FALLBACK, NEGATIVE, POSITIVE, FeedbackLog
-from bot.privacy import redact
-from bot.report import build_report
-from tests.store_backends import database_url, empty_feedback_log
+from bot.answers import feedback
+from bot.answers.feedback import FALLBACK, NEGATIVE, POSITIVE, FeedbackLog
+from bot.core.privacy import redact
+from bot.tools.report import build_report
+from tests.support.stores import database_url, empty_feedback_log
 
 
 @pytest.mark.parametrize(

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bench.servers import Bot, running_bot
-from bot.locales import get_locale
+from bot.core.locales import get_locale
+from bot.tools.harness import Bot, running_bot
+from tests.support.paths import MODEL
 
 pytestmark = pytest.mark.e2e
-MODEL = Path(__file__).resolve().parent.parent / "models" / "kotobot.tar.gz"
 
 SECRETS = {
     "identity code": "131052-308T",

@@ -18,7 +18,7 @@ from bot.content.ptv import (
     language_order,
     map_service,
 )
-from tests.test_httpclient import FakeClock, LocalApi, Reply, closed_port_url, fast_client
+from tests.support.local_http import FakeClock, LocalApi, Reply, closed_port_url, fast_client
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ptv"
 EDUCATION = "17c633dd-5408-495a-86c1-d8f57598e899"  # Vaasa, fi/sv/en

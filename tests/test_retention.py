@@ -1,4 +1,5 @@
-"""`python -m bot.retention --days N`: old conversations leave the tracker store and old entries
+"""`python -m bot.tools.retention --days N`: old conversations leave the tracker store and old
+entries
 the feedback log, recent ones stay."""
 
 from __future__ import annotations
@@ -7,7 +8,6 @@ import asyncio
 import subprocess
 import sys
 import time
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -15,19 +15,19 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot import feedback
-from bot.feedback import FALLBACK, NEGATIVE, FeedbackLog
-from bot.retention import (
+from bot.answers import feedback
+from bot.answers.feedback import FALLBACK, NEGATIVE, FeedbackLog
+from bot.server.tracker_store import RedactingTrackerStore
+from bot.tools.retention import (
     delete_old_conversations,
     delete_old_feedback,
     engine_from_endpoints,
     main,
 )
-from bot.tracker_store import RedactingTrackerStore
-from tests.store_backends import BACKENDS, empty_feedback_log
-from tests.store_backends import database_url as backend_url
+from tests.support.paths import ROOT
+from tests.support.stores import BACKENDS, empty_feedback_log
+from tests.support.stores import database_url as backend_url
 
-ROOT = Path(__file__).resolve().parent.parent
 DAY = 86_400.0
 NOW = time.time()
 
@@ -160,14 +160,14 @@ def test_command_line_defaults_to_30_days_and_endpoints_sqlite_file(tmp_path, mo
     feedback_at(FeedbackLog(), 31, "vanha")
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
-        "tracker_store:\n  type: bot.tracker_store.RedactingTrackerStore\n"
+        "tracker_store:\n  type: bot.server.tracker_store.RedactingTrackerStore\n"
         f"  db: {tmp_path / 'other.sqlite3'}\n",
         "utf-8",
     )
     engine = engine_from_endpoints(endpoints)
     assert engine.url.database == str(tmp_path / "other.sqlite3")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.retention", "--endpoints", str(endpoints)],
+        [sys.executable, "-m", "bot.tools.retention", "--endpoints", str(endpoints)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert "deleted 0 events older than 30 days" in result.stdout

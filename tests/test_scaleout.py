@@ -12,19 +12,18 @@ import json
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import redis
 import requests
 
-from bench.servers import Bot, LocalPtv, Servers, running_servers
 from bot.content import content_source
-from bot.locales import get_locale
-from tests.store_backends import shared_store_env, stored_rows
+from bot.core.locales import get_locale
+from bot.tools.harness import Bot, LocalPtv, Servers, running_servers
+from tests.support.paths import MODEL
+from tests.support.stores import shared_store_env, stored_rows
 
 pytestmark = pytest.mark.e2e
-MODEL = Path(__file__).resolve().parent.parent / "models" / "kotobot.tar.gz"
 KUOPIO = "297"  # its service list is slow once: the message that is in flight when A dies
 # Rasa's lock lifetime (default 60 s): how long a conversation waits for the lock of a server
 # that died holding it. Shorter here so that the test does not wait a minute.

@@ -1,8 +1,10 @@
 """Security (issue #7, item 6): the HTTP API, CORS and secrets, against real servers.
 
-Every server here is started through bot/serve.py, as `make run` starts it (bench/servers.py):
+Every server here is started through bot/server/serve.py, as `make run` starts it
+(bot/tools/harness.py):
 with the HTTP API off (the default), behind a token (the shared ``bot`` fixture), and behind a
-JWT secret. Unsafe settings are refused by bot/serve.py and by scripts/run.sh itself. The last
+JWT secret. Unsafe settings are refused by bot/server/serve.py and by scripts/run.sh itself. The
+last
 part scans the tracked files for secrets; the fake values in tests must look fake (see
 ``FAKE_MARKERS``).
 """
@@ -28,14 +30,12 @@ import requests
 import socketio
 import yaml
 
-from bench.servers import Bot, free_port, running_bot
-from bot import serve
-from bot.paths import project_root
-from tests.socket_client import SocketChat, websocket_connect_packet
+from bot.server import serve
+from bot.tools.harness import Bot, free_port, running_bot
+from tests.support.paths import MODEL, ROOT
+from tests.support.socket_client import SocketChat, websocket_connect_packet
 
-ROOT = project_root()
-MODEL = ROOT / "models" / "kotobot.tar.gz"
-TEST_TOKEN = "local-test-token"  # bench/servers.py's, for the shared `bot` fixture
+TEST_TOKEN = "local-test-token"  # bot/tools/harness.py's, for the shared `bot` fixture
 # Random per run, so that finding it in a process list means this run leaked it.
 JWT_SECRET = f"fake-jwt-secret-for-tests-{secrets.token_hex(16)}"
 PAGE = "http://localhost:8080"  # the chat page of `make run`, allowed by default
@@ -156,7 +156,7 @@ def unsafe_env(**ports: int) -> dict[str, str]:
 
 def test_serve_refuses_the_api_without_a_token():
     started = time.monotonic()
-    code, output = run_briefly([sys.executable, "-m", "bot.serve"], unsafe_env())
+    code, output = run_briefly([sys.executable, "-m", "bot.server.serve"], unsafe_env())
     assert code == 2, output
     assert "KOTOBOT_API_TOKEN" in output and "KOTOBOT_JWT_SECRET" in output
     assert time.monotonic() - started < 20, "refused before Rasa is loaded"
@@ -353,7 +353,7 @@ class TestApiJwt:
         assert "Traceback" not in (jwt_bot.logs / "rasa.log").read_text("utf-8")
 
     def test_the_secret_is_not_on_any_command_line(self, jwt_bot):
-        """bot/serve.py runs Rasa in process: `ps` shows no secret to other users."""
+        """bot/server/serve.py runs Rasa in process: `ps` shows no secret to other users."""
         assert start_conversation(jwt_bot)
         leaks = []
         for cmdline in Path("/proc").glob("[0-9]*/cmdline"):

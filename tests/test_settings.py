@@ -1,5 +1,6 @@
-"""bot/settings.py: every KOTOBOT_* variable typed, defaulted and checked in one place (issue #15,
-item 2), the one helper that puts passwords into database URLs, and `bot.serve --check`."""
+"""bot/core/settings.py: every KOTOBOT_* variable typed, defaulted and checked in one place (issue
+#15,
+item 2), the one helper that puts passwords into database URLs, and `bot.server.serve --check`."""
 
 from __future__ import annotations
 
@@ -11,10 +12,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bench.servers import free_port
-from bot import feedback, serve
-from bot.lock_store import LockStoreConfigError, redis_settings_from
-from bot.settings import (
+from bot.answers import feedback
+from bot.core.settings import (
     DEFAULT_CORS_ORIGINS,
     DEFAULT_PTV_URL,
     MASK,
@@ -29,9 +28,12 @@ from bot.settings import (
     sql_url,
     unknown_variables,
 )
-from bot.tracker_store import database_url
+from bot.server import serve
+from bot.server.lock_store import LockStoreConfigError, redis_settings_from
+from bot.server.tracker_store import database_url
+from bot.tools.harness import free_port
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {
     "KOTOBOT_DB_PASSWORD": "s3cret-db",
     "KOTOBOT_DB_URL": "postgresql://kotobot:fake-url-pw-1@db.example:5432/kotobot",
@@ -56,11 +58,11 @@ def no_settings(monkeypatch, tmp_path):
 
 
 def run_check(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`python -m bot.serve --check` with only ``env``'s KOTOBOT_* variables."""
+    """`python -m bot.server.serve --check` with only ``env``'s KOTOBOT_* variables."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KOTOBOT_")}
     clean["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "bot.serve", "--check"],
+        [sys.executable, "-m", "bot.server.serve", "--check"],
         cwd=cwd, env={**clean, **env}, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
@@ -258,7 +260,8 @@ def test_importing_reads_no_environment(tmp_path):
     """A bad value fails where settings are used, not at import (tests, tools import freely)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOTOBOT_")}
     env.update(PYTHONPATH=str(ROOT), KOTOBOT_CONTENT_SOURCE="htp")
-    code = "import bot.settings, bot.serve, bot.paths, bot.input_guard, bot.content.sources"
+    modules = "bot.core.settings bot.server.serve bot.core.paths bot.server.channels.message_check"
+    code = "import " + ", ".join([*modules.split(), "bot.content.sources"])
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, timeout=60)
     assert done.returncode == 0
 
@@ -311,7 +314,8 @@ def test_tracker_store_feedback_log_and_lock_store_use_the_one_helper(no_setting
         redis_settings_from(None)
 
 
-# ---------------------------------------------------------------- python -m bot.serve --check
+# ---------------------------------------------------------------- python -m bot.server.serve
+# --check
 
 
 def test_check_refuses_a_bad_value_with_one_clear_message(tmp_path):
@@ -336,12 +340,16 @@ def test_check_prints_every_setting_with_secrets_masked(tmp_path):
 
 
 def test_the_server_and_make_run_do_not_start_with_a_bad_value(tmp_path):
-    """`python -m bot.serve` (no --check) and scripts/run.sh (`make run`, which starts the action
+    """`python -m bot.server.serve` (no --check) and scripts/run.sh (`make run`, which starts the
+    action
     server too) stop before anything starts."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KOTOBOT_")}
     ports = {name: str(free_port()) for name in ("RASA_PORT", "ACTIONS_PORT", "WEB_PORT")}
     env = {**clean, **ports, "PYTHONPATH": str(ROOT), "KOTOBOT_MAX_MESSAGE_CHARS": "lots"}
-    for command in ([sys.executable, "-m", "bot.serve"], ["bash", str(ROOT / "scripts/run.sh")]):
+    for command in (
+        [sys.executable, "-m", "bot.server.serve"],
+        ["bash", str(ROOT / "scripts/run.sh")],
+    ):
         done = subprocess.run(
             command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
         )
@@ -360,7 +368,7 @@ def test_check_warns_of_unknown_kotobot_variables(tmp_path):
 
 
 def test_readme_lists_every_setting_as_generated():
-    """README.md's table is `python -m bot.settings`'s output: regenerate it when a setting
+    """README.md's table is `python -m bot.core.settings`'s output: regenerate it when a setting
     changes."""
     assert markdown_table() in (ROOT / "README.md").read_text("utf-8")
 

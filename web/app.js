@@ -1,5 +1,5 @@
 // Kotobot's web chat page: a language picker, a conversation log of cards, a message box, over
-// Rasa's socket.io channel (bot/channels/socketio.py) with socket.io-client (vendor/socket.io.min.js).
+// Rasa's socket.io channel (bot/server/channels/socketio.py) with socket.io-client (vendor/socket.io.min.js).
 //
 // Protocol (Rasa's, as rasa-webchat spoke it): on connect `session_request {session_id}` →
 // `session_confirm <id>`; `user_uttered {message, session_id, customData: {language}, message_id}`;
@@ -7,7 +7,7 @@
 // one card of a turn's messages (card.js) and follows the language the reply says it is in.
 //
 // Settings: config.json {"socket_url": ""} — "" the page's own origin, ":PORT" the page's host on
-// that port, or an origin (bot/web_i18n.py writes it from WEB_SOCKET_URL). ?lang=xx starts in
+// that port, or an origin (bot/tools/web_i18n.py writes it from WEB_SOCKET_URL). ?lang=xx starts in
 // language xx (else the last choice, else the browser's language, else English).
 import { changeLanguageCode, renderTurn, renderUser } from "./card.js";
 
@@ -104,7 +104,7 @@ function fillPicker() {
   }
 }
 
-// The page's texts, language and direction (ar, fa: right to left).
+// The page's texts, language and direction (i18n.json's `dir`: the locale's `direction`).
 function applyTexts() {
   const t = texts();
   const root = document.documentElement;

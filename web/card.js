@@ -1,6 +1,6 @@
 // Kotobot's web chat page: one card per answer, from the messages of one bot turn.
 //
-// The assistant writes light Markdown (bot/replies.py): a **bold** line as the title, text
+// The assistant writes light Markdown (bot/content/replies.py): a **bold** line as the title, text
 // paragraphs, "1. " steps, "- " lists, an "Official information:" line followed by
 // "- Title: https://…" links (a page in another language: "- Title (English): https://…"), a
 // date line, and buttons (quick replies) after the text they belong to. Everything is built

@@ -18,7 +18,7 @@ from typing import Any
 from bot.content.files import FilesContentSource
 from bot.content.http import API_VERSION, InvalidDocument, document_path, topic_to_document
 from bot.content.http import document_to_topic as parse_document
-from bot.taxonomy import Taxonomy, taxonomy
+from bot.core.taxonomy import Taxonomy, taxonomy
 
 
 def build_documents(

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.content.model import AnswerContent, Link, Page, TopicContent
-from bot.paths import data_path
-from bot.yamlio import load_yaml
+from bot.core.paths import data_path
+from bot.core.yamlio import load_yaml
 
 
 def parse_pages(raw_pages: list[dict[str, Any]]) -> tuple[Page, ...]:

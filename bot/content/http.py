@@ -13,16 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.content.files import FilesContentSource
-from bot.content.model import AnswerContent, Link, Page, TopicContent
-from bot.httpclient import HttpClient
-from bot.settings import DEFAULT_CONTENT_TTL as DEFAULT_TTL
-
-if TYPE_CHECKING:  # sources.py imports this module to build the source
-    from bot.content.sources import ContentSource
+from bot.content.model import AnswerContent, ContentSource, Link, Page, TopicContent
+from bot.core.httpclient import HttpClient
+from bot.core.settings import DEFAULT_CONTENT_TTL as DEFAULT_TTL
 
 log = logging.getLogger(__name__)
 

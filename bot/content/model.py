@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # When an official page has no version in the user's language, link the closest one, in this order.
 LINK_FALLBACK_ORDER = ("en", "fi", "sv")
@@ -90,3 +91,12 @@ class TopicContent:
     def specific(self, answer_id: str | None) -> AnswerContent | None:
         """The specific answer ``answer_id`` of this topic, if it has one."""
         return next((a for a in self.answers if a.id == answer_id), None)
+
+
+class ContentSource(Protocol):
+    """Where topic content comes from: the bundled files, the HTTP content API (sources.py)."""
+
+    name: str
+
+    def topic(self, topic: str, language: str) -> TopicContent | None:
+        """Content of ``topic`` in ``language``, or None when there is none."""

@@ -3,7 +3,7 @@
 PTV describes services in Finnish, Swedish and English only. ``ServiceDetails.language`` says which
 language the data is in, so the caller can tell a user who asked in another language that the
 details are in English (or, when a service has no English text, in Finnish or Swedish).
-All calls go through ``bot.httpclient`` under one time budget; failures give None, never raise.
+All calls go through ``bot.core.httpclient`` under one time budget; failures give None, never raise.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.httpclient import HttpClient
-from bot.settings import DEFAULT_PTV_URL as DEFAULT_BASE_URL
+from bot.core.httpclient import HttpClient
+from bot.core.settings import DEFAULT_PTV_URL as DEFAULT_BASE_URL
 
 log = logging.getLogger(__name__)
 

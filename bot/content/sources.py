@@ -1,9 +1,9 @@
-"""Chooses the content source from the settings (bot/settings.py): ``KOTOBOT_CONTENT_SOURCE``
+"""Chooses the content source from the settings (bot/core/settings.py): ``KOTOBOT_CONTENT_SOURCE``
 (``files``, the default: bundled content/; ``http``: the content API at ``KOTOBOT_CONTENT_URL``,
 documents kept ``KOTOBOT_CONTENT_TTL`` seconds) and the Service Catalogue at ``KOTOBOT_PTV_URL``.
 
 A bad setting (an unknown source, ``http`` without a URL, a URL that is not http(s), a TTL that
-is not a number) stops the servers at start with a message naming it (``python -m bot.serve
+is not a number) stops the servers at start with a message naming it (``python -m bot.server.serve
 --check``) rather than falling back to the bundled files, where a typo would cost freshness
 unseen.
 """
@@ -12,22 +12,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Protocol
 
 from bot.content.files import FilesContentSource
 from bot.content.http import HttpContentSource
-from bot.content.model import TopicContent
+from bot.content.model import ContentSource
 from bot.content.ptv import PtvClient
-from bot.settings import get_settings
+from bot.core.settings import get_settings
 
 log = logging.getLogger(__name__)
-
-
-class ContentSource(Protocol):
-    name: str
-
-    def topic(self, topic: str, language: str) -> TopicContent | None:
-        """Content of ``topic`` in ``language``, or None when there is none."""
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,12 +1,13 @@
 """Language-identification backends behind one small interface.
 
-``lingua-compact`` is the default: lingua's high-accuracy models and method over our 13 languages
-(98% on two-word texts, ~0.3 ms) in ~70 MB of arrays (bot/langid/compact.py). ``lingua-compact-low``
-is lingua's low-accuracy mode on a small 1- to 3-gram table (93% on two words; the detector's
-"is this another language?" check uses it over ~35 languages); ``langdetect`` stays selectable for
-comparison (81%, ~5 ms). All are deterministic and the same on every platform; lingua itself is
-not used (its models are read from data files at install: bot/langid/lingua_models.py). Chosen in
-config.yml (``backend:`` of the language detector).
+``lingua-compact`` is the default: lingua's high-accuracy models and method over our languages
+(those of topics.yml; 98% on two-word texts, ~0.3 ms) in ~70 MB of arrays
+(bot/langid/compact.py). ``lingua-compact-low`` is lingua's low-accuracy mode on a small 1- to
+3-gram table (93% on two words; the detector's "is this another language?" check uses it over ~35
+languages); ``langdetect`` stays selectable for comparison (81%, ~5 ms). All are deterministic
+and the same on every platform; lingua itself is not used (its models are read from data files at
+install: bot/langid/lingua_models.py). Chosen in config.yml (``backend:`` of the language
+detector).
 """
 
 from __future__ import annotations

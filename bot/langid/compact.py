@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import regex
 
+from bot.core.paths import data_path
 from bot.langid.ngram_tables import (
     LOW_ACCURACY_ORDERS,
     ORDERS,
@@ -32,7 +33,6 @@ from bot.langid.ngram_tables import (
     hash_ngrams,
     load_or_build,
 )
-from bot.paths import data_path
 
 # A letter "belongs" to the languages that use it at least this much relative to its main user.
 LETTER_SHARE = 0.01

@@ -8,24 +8,10 @@ from typing import Any
 
 from bot.langid.backends import Backend, LangdetectBackend, make_backend
 from bot.langid.compact import CompactLinguaBackend
+from bot.langid.ngram_tables import wide_languages
 from bot.langid.text import foreign_script, language_words
 from bot.langid.words import SOURCES as WORD_SOURCES
 from bot.langid.words import WordEvidence
-
-# Languages we do not speak but people in Finland often write: detected only to tell the user,
-# politely, which languages we do speak. Kept separate from the main detector so that they can
-# never lower its accuracy on the supported languages. Two detectors must agree (lingua's
-# low-accuracy mode over ~35 languages on a small table of its 1- to 3-grams, and langdetect over
-# its 55): one alone sometimes takes a short French question for German.
-OTHER_LANGUAGES = (
-    "de", "it", "pt", "nl", "pl", "ro", "hu", "cs", "sk", "hr", "sq", "vi", "id", "tl", "sw",
-    "da", "nb", "lv", "lt", "bg", "az", "yo",
-)  # fmt: skip
-
-
-def wide_languages(languages: Sequence[str]) -> tuple[str, ...]:
-    """The languages of the "is this another language?" check: ours, then the others."""
-    return tuple(languages) + tuple(code for code in OTHER_LANGUAGES if code not in languages)
 
 
 @dataclass(frozen=True)
@@ -90,7 +76,7 @@ class LanguageDetector:
         """``prior``: a language to lean towards when the text leaves it open (the UI language)."""
         settings = self.settings
         words = language_words(text)
-        script = foreign_script(text)
+        script = foreign_script(text, self.languages)
         if script:
             return Detection(None, 0.0, False, len(words), unsupported=script)
         evidence = " ".join(words) if words else text

@@ -32,6 +32,13 @@ REQUIREMENT = f"lingua-language-detector=={RELEASE}"
 WHEEL_NAME = f"lingua_language_detector-{RELEASE}-py3-none-any.whl"
 WHEEL_SHA256 = "7254696753c4ee8ce127190cfb985d8b4621690d355c55b278c883f5bb5e152b"
 ORDERS = {"unigrams": 1, "bigrams": 2, "trigrams": 3, "quadrigrams": 4, "fivegrams": 5}
+# The languages the release has models for (ISO 639-1; ``lingua/language-models/<code>/``): the
+# languages topics.yml may list (``make check-data`` says so before any download).
+LANGUAGES = frozenset(
+    """af ar az be bg bn bs ca cs cy da de el en eo es et eu fa fi fr ga gu he hi hr hu hy id is it
+    ja ka kk ko la lg lt lv mi mk mn mr ms nb nl nn pa pl pt ro ru sk sl sn so sq sr st sv sw ta te
+    th tl tn tr ts uk ur vi xh yo zh zu""".split()
+)
 
 # {ISO 639-1 code: {n: {ngram: probability}}}
 Models = dict[str, dict[int, dict[str, float]]]

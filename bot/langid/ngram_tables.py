@@ -1,9 +1,13 @@
 """lingua's n-gram probabilities for our languages as sorted numpy arrays, built once per install.
 
+Our languages are ``languages:`` of topics.yml: a language added there gets its models here at the
+next ``python -m bot.langid.ngram_tables`` (``make install``, ``make train``), as the file name
+follows the language list; lingua 1.3.5 has models for 75 languages
+(:data:`bot.langid.lingua_models.LANGUAGES`), and a language without them cannot be supported.
 The 64-bit hashes of every (n-gram, language) entry of orders 1-5, sorted, with the language's
 index and the log-probability beside them: 13 bytes an entry, ~61 MB for 4.7 million entries of
-our 13 languages, where lingua's own hash maps take ~370 MB. A second, small table (orders 1-3,
-~9 MB) covers our languages and the unsupported ones the detector recognises, for the "is this
+the 13 languages of 2026, where lingua's own hash maps take ~370 MB. A second, small table (orders
+1-3, ~9 MB) covers our languages and the unsupported ones the detector recognises, for the "is this
 another language?" check (lingua's low-accuracy mode: trigrams). Built by ``make install``
 (``python -m bot.langid.ngram_tables``) from the model files of lingua 1.3.5's wheel
 (:mod:`bot.langid.lingua_models`) into the environment's ``share/kotobot`` folder, or where
@@ -27,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.settings import get_settings
 from bot.langid import lingua_models
-from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -219,12 +223,28 @@ def load_or_build(
     return tables
 
 
+# Languages we do not speak but people in Finland often write: detected only to tell the user,
+# politely, which languages we do speak. Kept separate from the main detector so that they can
+# never lower its accuracy on the supported languages. Two detectors must agree (lingua's
+# low-accuracy mode over ~35 languages on a small table of its 1- to 3-grams, and langdetect over
+# its 55): one alone sometimes takes a short French question for German. One of them that
+# topics.yml adds is simply one of ours (:func:`wide_languages` lists it once, with ours).
+OTHER_LANGUAGES = (
+    "de", "it", "pt", "nl", "pl", "ro", "hu", "cs", "sk", "hr", "sq", "vi", "id", "tl", "sw",
+    "da", "nb", "lv", "lt", "bg", "az", "yo",
+)  # fmt: skip
+
+
+def wide_languages(languages: Sequence[str]) -> tuple[str, ...]:
+    """The languages of the "is this another language?" check: ours, then the others."""
+    return tuple(languages) + tuple(code for code in OTHER_LANGUAGES if code not in languages)
+
+
 def wanted_tables() -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
     """(languages, orders) of the tables built at install: the detector's own, the wide check's,
     and the low-accuracy one over our languages (the `lingua-compact-low` backend, which the
     benchmark compares; ~3 MB)."""
-    from bot.langid.detector import wide_languages
-    from bot.taxonomy import taxonomy
+    from bot.core.taxonomy import taxonomy
 
     languages = tuple(taxonomy().languages)
     return [

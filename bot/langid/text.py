@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Iterable
 
 import regex
 
-from bot.paths import data_path
+from bot.core.paths import data_path
 
 _URL_OR_HANDLE = regex.compile(r"(https?://\S+|www\.\S+|\S+@\S+|[@#]\w+)", regex.IGNORECASE)
 _WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’-]*")
 _LATIN = regex.compile(r"^[\p{Latin}\p{M}'’-]+$")
 _CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
 
-# Scripts none of the supported languages is written in: a message mostly in one of these is
-# certainly in a language we do not speak (Tigrinya and Amharic: Ethiopic; Hindi: Devanagari ...).
+# Scripts none of the first 13 supported languages is written in: a message mostly in one of
+# these is certainly in a language we do not speak (Tigrinya and Amharic: Ethiopic; Hindi:
+# Devanagari ...).
+# A script whose language is supported (topics.yml adds "el" or "hi") is no longer foreign:
+# :func:`foreign_script` is given the supported languages.
 FOREIGN_SCRIPTS = {
     "Ethiopic": "ti",
     "Devanagari": "hi",
@@ -36,7 +40,13 @@ FOREIGN_SCRIPTS = {
     "Sinhala": "si",
     "Tibetan": "bo",
 }
-_FOREIGN = regex.compile("|".join(rf"\p{{{script}}}" for script in FOREIGN_SCRIPTS))
+
+
+@functools.lru_cache(maxsize=8)
+def _foreign_scripts(supported: frozenset[str]) -> tuple[regex.Pattern, dict[str, str]]:
+    scripts = {script: code for script, code in FOREIGN_SCRIPTS.items() if code not in supported}
+    alternation = "|".join(rf"\p{{{script}}}" for script in scripts) or r"(?!)"
+    return regex.compile(alternation), scripts
 
 
 _LONE_SURROGATE = regex.compile(r"[\ud800-\udfff]")
@@ -90,17 +100,19 @@ def language_words(text: str) -> list[str]:
     return non_latin if non_latin else words
 
 
-def foreign_script(text: str) -> str | None:
-    """ISO code of an unsupported script's language when most letters are in such a script."""
+def foreign_script(text: str, supported: Iterable[str] = ()) -> str | None:
+    """ISO code of an unsupported script's language when most letters are in such a script; the
+    scripts of the ``supported`` languages are not foreign."""
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return None
-    foreign = [ch for ch in letters if _FOREIGN.match(ch)]
+    pattern, scripts = _foreign_scripts(frozenset(supported))
+    foreign = [ch for ch in letters if pattern.match(ch)]
     if len(foreign) * 2 <= len(letters):
         return None
     counts: dict[str, int] = {}
     for ch in foreign:
-        for script, code in FOREIGN_SCRIPTS.items():
+        for script, code in scripts.items():
             if regex.match(rf"\p{{{script}}}", ch):
                 counts[code] = counts.get(code, 0) + 1
                 break

@@ -2,7 +2,7 @@
 
 One pure function over what Rasa knows at that moment (the parse result with this message's
 detection, the channel metadata, the current slots), used in-process by the language policy
-(bot/policies/language.py). The keep-or-switch rules themselves live in bot/langid/policy.py.
+(bot/server/policies/language.py). The keep-or-switch rules themselves live in bot/langid/policy.py.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.core.locales import supported_languages
 from bot.langid.explicit import explicit_language
 from bot.langid.policy import LanguageEvidence, decide_language
 from bot.langid.ui import ui_language_from_metadata
-from bot.locales import supported_languages
 
 NLU_FALLBACK = "nlu_fallback"
 

@@ -5,9 +5,11 @@ Finnish and Estonian all write; whole words tell more: how often each language u
 Three sources, each measured on its own in bench/langid.py:
 
 - **frequency lists** (``frequency``): wordfreq's lists (Wikipedia, subtitles, news, books, web
-  text) for the 10 of our languages it has apart from Chinese (Han script decides Chinese alone);
-  no Estonian, no Somali. Words used at least once in 10 million (a shallower list for Persian
-  and Turkish: once in a million), as log10 frequencies.
+  text) for those of our languages (topics.yml) it has, apart from Chinese (Han script decides
+  Chinese alone): 10 of the first 13, not Estonian, not Somali; a language added to topics.yml
+  gets its list when wordfreq has one (:func:`frequency_lists`), else it is "unlisted" below.
+  Words used at least once in 10 million (a shallower list for Persian and Turkish: once in a
+  million), as log10 frequencies.
 - **Estonian word forms** (``forms``): simplemma's Estonian dictionary (2.7 million inflected
   forms, no frequencies) as a Bloom filter: a known form counts as a word used once in a million.
 - **our own texts** (``own``): the words of ``data/nlu/<code>/*.yml``, ``locales/<code>.yml`` and
@@ -27,9 +29,10 @@ language) adds a fixed amount to one language. Weights tuned on lines 1-125 of e
 ../shared/langid-dev file; lines 126-250 are held out (bench/langid.py --tune, README).
 
 Built by ``make train`` (``python -m bot.langid.words``) into the environment's ``share/kotobot``
-folder, again when our texts or a source package change; built on first use when missing (the
-two packages are read only then). Keys are 32-bit word hashes (a word outside the table matches
-one by chance about once in 3,000 lookups).
+folder (beside the n-gram tables when ``KOTOBOT_LANGID_TABLES`` places them), again when the
+languages of topics.yml, our texts or a source package change (the file name follows them); built
+on first use when missing (the two packages are read only then). Keys are 32-bit word hashes (a
+word outside the table matches one by chance about once in 3,000 lookups).
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ from pathlib import Path
 import numpy as np
 import regex
 
-from bot.paths import data_path
+from bot.core.paths import data_path
+from bot.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -400,7 +404,13 @@ def source_digest(languages: Sequence[str]) -> str:
 
 
 def default_path(languages: Sequence[str]) -> Path:
-    return Path(sys.prefix) / "share" / "kotobot" / f"words-{source_digest(languages)}.npz"
+    """In the environment's ``share/kotobot``, or beside the n-gram tables where
+    ``KOTOBOT_LANGID_TABLES`` puts them; older builds in the same folder are replaced."""
+    name = f"words-{source_digest(languages)}.npz"
+    configured = get_settings().langid_tables
+    if configured:
+        return configured.with_name(name)
+    return Path(sys.prefix) / "share" / "kotobot" / name
 
 
 def load_or_build(languages: Sequence[str], sources: Iterable[str] = SOURCES) -> WordTable:
@@ -511,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the word tables of language detection.")
     parser.add_argument("--force", action="store_true", help="rebuild even if the file exists")
     args = parser.parse_args(argv)
-    from bot.taxonomy import taxonomy
+    from bot.core.taxonomy import taxonomy
 
     languages = taxonomy().languages
     path = default_path(languages)

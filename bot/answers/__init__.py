@@ -1,0 +1,1 @@
+"""What the action server composes: local services, dialogue helpers, the feedback log."""

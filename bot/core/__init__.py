@@ -1,0 +1,1 @@
+"""Basics every process uses: taxonomy, locales, settings, paths, privacy, HTTP helper."""

@@ -1,0 +1,1 @@
+"""Everything the Rasa server loads: NLU components, policies, channels, NLG, stores, start."""

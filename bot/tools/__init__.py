@@ -1,0 +1,1 @@
+"""Command-line tools (generate, checks, report, retention, migrate, layout) and the harness."""
