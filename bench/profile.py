@@ -3,11 +3,10 @@
     python -m bench.profile [--messages 300] [--model models/kotobot.tar.gz] [--out reports/profile]
 
 Starts the real action server and Rasa server (bot/tools/harness.py, content from the bundled
-files),
-sends bench.perf's Kotobot conversations one message at a time, and reports the Rasa server's CPU
-time per message (from /proc, whatever else the machine is doing) and p50 latency. When py-spy is
-installed (``pip install py-spy==0.4.3``; not a project dependency) it also samples the server
-and prints the share of samples under each stage of Rasa's message handling, with the raw
+files), sends bench.perf's Kotobot conversations one message at a time, and reports the Rasa
+server's CPU time per message (from /proc, whatever else the machine is doing) and p50 latency. When
+py-spy is installed (``pip install py-spy==0.4.3``; not a project dependency) it also samples the
+server and prints the share of samples under each stage of Rasa's message handling, with the raw
 flame-graph data in OUT/rasa-pyspy.txt. This is how issue #6's levers were found and checked
 (docs/performance.md); ``make bench`` gives the comparison with stock Rasa.
 """

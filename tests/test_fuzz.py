@@ -2,8 +2,7 @@
 
 Arbitrary Unicode (any plane, combining marks, bidi and format characters; lone surrogates
 where a JSON body can carry them) must never crash a component, and what comes out must be
-coherent.
-Example counts are bounded and deadlines off, so the module stays well under a minute.
+coherent. Example counts are bounded and deadlines off, so the module stays well under a minute.
 """
 
 from __future__ import annotations

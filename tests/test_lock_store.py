@@ -1,7 +1,6 @@
 """bot.server.lock_store: Redis locks when KOTOBOT_REDIS_URL is set (tested against the real Redis
-that CI
-starts, scripts/start-redis.sh), in-memory locks otherwise, and no in-memory locks with several
-Sanic workers."""
+that CI starts, scripts/start-redis.sh), in-memory locks otherwise, and no in-memory locks with
+several Sanic workers."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
 """Schema migrations of the feedback log (bot/answers/migrate.py, bot/answers/migrations): a
-database written
-before migrations existed is adopted with its rows, a new one gets the newest revision, every
-revision goes down and up again, and a database shared with the tracker store keeps its
-conversations. SQLite always; PostgreSQL when ``KOTOBOT_TEST_POSTGRES_URL`` is set
+database written before migrations existed is adopted with its rows, a new one gets the newest
+revision, every revision goes down and up again, and a database shared with the tracker store keeps
+its conversations. SQLite always; PostgreSQL when ``KOTOBOT_TEST_POSTGRES_URL`` is set
 (tests/support/stores.py, scripts/start-postgres.sh), skipped otherwise.
 
 tests/fixtures/feedback_v0.sql and shared_v0.sql were dumped from databases that the code of

@@ -200,3 +200,45 @@ def test_each_patch_replaces_what_it_says_and_keeps_the_original_reachable():
         register([RestInput()], app, "/webhooks/")
         routes.append(sorted(route.path for route in app.router.routes))
     assert routes[0] == routes[1] and "webhooks/rest/webhook" in routes[0]
+
+
+def test_remembered_event_classes_are_the_ones_rasa_finds():
+    from rasa.shared.core.events import Event as RasaEvent
+
+    rasa_resolve = rasa_patches.original("Event.resolve_by_type").__func__
+    names = set()
+    stack = [RasaEvent]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if getattr(cls, "type_name", None):
+            names.add(cls.type_name)
+    assert len(names) > 20
+
+    def outcome(resolve, name):
+        try:
+            return resolve(name)
+        except ValueError as error:  # an abstract class's name: unknown to both
+            return str(error)
+
+    for name in sorted(names) * 2:  # the second time from the patch's memory
+        assert outcome(Event.resolve_by_type, name) == outcome(rasa_resolve, name), name
+
+
+def test_action_replies_are_judged_as_rasa_judges_them():
+    action = RemoteAction("action_answer_topic", EndpointConfig("http://127.0.0.1:1/webhook"))
+    rasa_validate = rasa_patches.original("RemoteAction._validate_action_result")
+    replies = [
+        {"events": [], "responses": [{"text": "hei"}]},
+        {"events": [{"event": "slot", "name": "language", "value": "fi"}]},
+        {"events": "not a list"},
+        {"responses": [{"text": 3}], "events": [{"no": "event name"}]},
+    ]
+    for reply in replies:
+        outcomes = []
+        for validate in (type(action)._validate_action_result, rasa_validate):
+            try:
+                outcomes.append(validate(action, reply))
+            except ValidationError as error:
+                outcomes.append(error.message)
+        assert outcomes[0] == outcomes[1], reply

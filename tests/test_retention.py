@@ -1,6 +1,5 @@
 """`python -m bot.tools.retention --days N`: old conversations leave the tracker store and old
-entries
-the feedback log, recent ones stay."""
+entries the feedback log, recent ones stay."""
 
 from __future__ import annotations
 

@@ -4,8 +4,7 @@ Every server here is started through bot/server/serve.py, as `make run` starts i
 (bot/tools/harness.py):
 with the HTTP API off (the default), behind a token (the shared ``bot`` fixture), and behind a
 JWT secret. Unsafe settings are refused by bot/server/serve.py and by scripts/run.sh itself. The
-last
-part scans the tracked files for secrets; the fake values in tests must look fake (see
+last part scans the tracked files for secrets; the fake values in tests must look fake (see
 ``FAKE_MARKERS``).
 """
 

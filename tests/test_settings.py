@@ -1,6 +1,6 @@
 """bot/core/settings.py: every KOTOBOT_* variable typed, defaulted and checked in one place (issue
-#15,
-item 2), the one helper that puts passwords into database URLs, and `bot.server.serve --check`."""
+#15, item 2), the one helper that puts passwords into database URLs, and `bot.server.serve
+--check`."""
 
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
-"""Schema migrations of Kotobot's own tables (the feedback log, bot/answers/feedback.py), with
-Alembic.
+"""Schema migrations, with Alembic, of Kotobot's own tables (the feedback log: feedback.py).
 
 ``python -m bot.tools.migrate`` brings the feedback log's database (the same place the action
-server
-uses, or ``--db URL or file``) to the newest revision and prints it; ``current`` only prints it;
-``downgrade REV`` goes back. The action server does the upgrade itself when it first writes, so
+server uses, or ``--db URL or file``) to the newest revision and prints it; ``current`` only prints
+it; ``downgrade REV`` goes back. The action server does the upgrade itself when it first writes, so
 running this is only needed to upgrade ahead of a deployment or to check.
 
 The migrations are in bot/answers/migrations/versions. A database written before they existed (the

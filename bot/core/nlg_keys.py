@@ -14,8 +14,7 @@ def nlg_text_key(key: str, parse_data: dict[str, Any] | None, known: Container[s
 
     ``emergency_help`` names the helpline for the kind of danger the message describes
     (``emergency_help_suicide``, ...; bot/server/nlu/emergency_detector.py puts the kind in the
-    parse),
-    or the general one when the locale has no text for that kind.
+    parse), or the general one when the locale has no text for that kind.
     """
     if key == EMERGENCY_HELP:
         category = ((parse_data or {}).get("emergency") or {}).get("category") or GENERAL

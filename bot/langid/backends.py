@@ -26,24 +26,24 @@ class Backend(Protocol):
 
 
 class LangdetectBackend:
-    """langdetect (a port of Google's language-detection), seeded, limited to our languages."""
+    """langdetect (a port of Google's language-detection), seeded, limited to ``languages``."""
 
     name = "langdetect"
     _ALIASES = {"zh-cn": "zh", "zh-tw": "zh"}
 
     def __init__(self, languages: Sequence[str] | None) -> None:
-        """``languages=None``: all 55 languages langdetect knows (to recognise other languages)."""
-        from langdetect import DetectorFactory
+        """``languages=None``: all 55 languages langdetect knows (to recognise other languages).
+        Its probabilities come from a mapped table (bot/langid/langdetect_table.py), seeded."""
+        from bot.langid.langdetect_table import load_or_build
 
-        DetectorFactory.seed = 0  # langdetect is random unless seeded
+        self._table = load_or_build()
         self._languages = frozenset(languages) if languages is not None else None
 
     def scores(self, text: str) -> Scores:
-        from langdetect import detect_langs
         from langdetect.lang_detect_exception import LangDetectException
 
         try:
-            found = detect_langs(text)
+            found = self._table.probabilities(text)
         except LangDetectException:
             return []
         merged: dict[str, float] = {}

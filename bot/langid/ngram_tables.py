@@ -23,7 +23,6 @@ import hashlib
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import numpy as np
 
 from bot.core.settings import get_settings
 from bot.langid import lingua_models
+from bot.langid.mapped import FILE_MODE, load_arrays, save_arrays, tables_folder
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +43,6 @@ LOW_ACCURACY_ORDERS = (1, 2, 3)
 MAX_ORDER = ORDERS[-1]
 _FNV_OFFSET = np.uint64(14695981039346656037)
 _FNV_PRIME = np.uint64(1099511628211)
-FILE_MODE, FOLDER_MODE = 0o644, 0o755
-
-
-def make_folders(folder: Path) -> None:
-    """``mkdir -p`` with mode 0755 whatever the umask, on the folders it creates only."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for created in reversed(missing):
-        created.mkdir(exist_ok=True)
-        os.chmod(created, FOLDER_MODE)
 
 
 def readable_by_everyone(path: Path) -> None:
@@ -95,37 +83,25 @@ class NgramTables:
         return sum(array.nbytes for array in arrays)
 
     def save(self, path: Path) -> None:
-        """Written to a temporary file first, so that readers never see half a table. Readable by
-        every user (0644, folders it creates 0755): whoever builds it at install (root, in the
-        image), the servers read it as another user."""
         arrays = {"languages": np.array(self.languages), "characters": np.array(self.characters)}
         arrays["character_probability"] = self.character_probability
         arrays["keys"], arrays["language"] = self.keys, self.language_index
         arrays["logp"] = self.log_probability
         arrays["orders"] = np.array(self.orders)
-        make_folders(path.parent)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as out:
-            try:
-                np.savez(out, **arrays)
-                out.flush()
-                os.chmod(out.name, FILE_MODE)  # mkstemp's 0600, before it takes the real name
-            except BaseException:
-                os.unlink(out.name)
-                raise
-        os.replace(out.name, path)
+        save_arrays(path, arrays)
 
     @classmethod
     def load(cls, path: Path) -> NgramTables:
-        with np.load(path) as data:
-            return cls(
-                languages=tuple(str(code) for code in data["languages"]),
-                keys=data["keys"],
-                language_index=data["language"],
-                log_probability=data["logp"],
-                characters=tuple(str(char) for char in data["characters"]),
-                character_probability=data["character_probability"],
-                orders=tuple(int(order) for order in data["orders"]),
-            )
+        data = load_arrays(path)  # mapped, not copied: bot/langid/mapped.py
+        return cls(
+            languages=tuple(str(code) for code in data["languages"]),
+            keys=data["keys"],
+            language_index=data["language"],
+            log_probability=data["logp"],
+            characters=tuple(str(char) for char in data["characters"]),
+            character_probability=data["character_probability"],
+            orders=tuple(int(order) for order in data["orders"]),
+        )
 
     @classmethod
     def from_models(
@@ -192,8 +168,7 @@ def default_path(languages: Sequence[str], orders: Sequence[int] = ORDERS) -> Pa
         if tuple(orders) == ORDERS:
             return configured
         return configured.with_name(f"{configured.stem}-{digest}{configured.suffix}")
-    name = f"lingua-{lingua_models.RELEASE}-{digest}.npz"
-    return Path(sys.prefix) / "share" / "kotobot" / name
+    return tables_folder() / f"lingua-{lingua_models.RELEASE}-{digest}.npz"
 
 
 class TablesMissing(RuntimeError):
@@ -258,6 +233,21 @@ def report_progress(line: str) -> None:
     print(f"  {line}", flush=True)
 
 
+def _langdetect_table(force: bool) -> None:
+    """The "is this another language?" check's second detector (bot/langid/langdetect_table.py):
+    built here too, from langdetect's own files (no download)."""
+    from bot.langid import langdetect_table
+
+    path = langdetect_table.default_path()
+    if path.is_file() and not force:
+        print(f"language-detection tables: {path} (up to date)")
+        readable_by_everyone(path)
+        return
+    start = time.perf_counter()
+    save_arrays(path, langdetect_table.build())
+    print(f"language-detection tables: {path} ({time.perf_counter() - start:.0f} s)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the language-detection n-gram tables.")
     parser.add_argument("--force", action="store_true", help="rebuild even if the file exists")
@@ -268,6 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"read the models from this {lingua_models.WHEEL_NAME} (default: pip downloads it)",
     )
     args = parser.parse_args(argv)
+    _langdetect_table(args.force)
     missing = []
     for languages, orders in wanted_tables():
         path = default_path(languages, orders)

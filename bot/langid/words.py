@@ -41,9 +41,7 @@ import argparse
 import hashlib
 import logging
 import math
-import os
 import sys
-import tempfile
 import time
 import unicodedata
 from collections import Counter
@@ -57,6 +55,7 @@ import regex
 
 from bot.core.paths import data_path
 from bot.core.settings import get_settings
+from bot.langid.mapped import load_arrays, save_arrays
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +75,6 @@ OWN_RATIO = 3.0
 ONE_WORD_EXAMPLE_LOG10 = -2.0
 # Stored values: -log10 frequency in steps of 1/20 decade, 0..255 (down to 10^-12.75).
 _STEPS = 20
-FILE_MODE, FOLDER_MODE = 0o644, 0o755
 
 _WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’-]*")
 # Arabic short vowels, dagger alif and tatweel: written or not, the same word.
@@ -151,43 +149,35 @@ class WordTable:
         return sum(array.nbytes for array in arrays)
 
     def save(self, path: Path) -> None:
-        """Written to a temporary file first (readers never see half a table), mode 0644."""
-        _make_folders(path.parent)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as out:
-            try:
-                np.savez(
-                    out,
-                    languages=np.array(self.languages),
-                    sources=np.array(self.sources),
-                    keys=self.keys,
-                    language=self.language_index,
-                    value=self.value,
-                    depth=self.depth,
-                    form_bits=self.form_bits,
-                    form_meta=np.array([self.form_language, self.form_hashes]),
-                )
-                out.flush()
-                os.chmod(out.name, FILE_MODE)
-            except BaseException:
-                os.unlink(out.name)
-                raise
-        os.replace(out.name, path)
+        save_arrays(
+            path,
+            {
+                "languages": np.array(self.languages),
+                "sources": np.array(self.sources),
+                "keys": self.keys,
+                "language": self.language_index,
+                "value": self.value,
+                "depth": self.depth,
+                "form_bits": self.form_bits,
+                "form_meta": np.array([self.form_language, self.form_hashes]),
+            },
+        )
 
     @classmethod
     def load(cls, path: Path) -> WordTable:
-        with np.load(path) as data:
-            form_language, form_hashes = (int(x) for x in data["form_meta"])
-            return cls(
-                languages=tuple(str(code) for code in data["languages"]),
-                sources=tuple(str(source) for source in data["sources"]),
-                keys=data["keys"],
-                language_index=data["language"],
-                value=data["value"],
-                depth=data["depth"],
-                form_bits=data["form_bits"],
-                form_language=form_language,
-                form_hashes=form_hashes,
-            )
+        data = load_arrays(path)  # mapped, not copied: bot/langid/mapped.py
+        form_language, form_hashes = (int(x) for x in data["form_meta"])
+        return cls(
+            languages=tuple(str(code) for code in data["languages"]),
+            sources=tuple(str(source) for source in data["sources"]),
+            keys=data["keys"],
+            language_index=data["language"],
+            value=data["value"],
+            depth=data["depth"],
+            form_bits=data["form_bits"],
+            form_language=form_language,
+            form_hashes=form_hashes,
+        )
 
     def known_form(self, hashes: np.ndarray) -> np.ndarray:
         """Per word: in the Bloom filter of word forms (false positives ~1%)."""
@@ -199,16 +189,6 @@ class WordTable:
 
 
 # --- building -----------------------------------------------------------------------------------
-
-
-def _make_folders(folder: Path) -> None:
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for created in reversed(missing):
-        created.mkdir(exist_ok=True)
-        os.chmod(created, FOLDER_MODE)
 
 
 def _version(package: str) -> str | None:

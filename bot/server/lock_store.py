@@ -5,8 +5,7 @@ store. One Rasa process can keep the locks in memory; several Rasa servers (or S
 sharing a tracker store must share the locks too, or two of them may handle the same
 conversation at once and one's events overwrite the other's. endpoints.yml selects this class
 (``lock_store: type: bot.server.lock_store.KotobotLockStore``) because it must work as committed,
-and
-Rasa refuses a ``${VAR}`` that is not set:
+and Rasa refuses a ``${VAR}`` that is not set:
 
 - ``KOTOBOT_REDIS_URL``: ``redis://host:port/db`` (``rediss://`` for TLS); Rasa's RedisLockStore.
 - ``KOTOBOT_REDIS_PASSWORD``: the password, kept out of the URL (optional).

@@ -8,8 +8,7 @@ serve it to anyone, and it can read every conversation and replace the model. CO
 from ``KOTOBOT_CORS_ORIGINS``. Rasa runs in this process, so the token and secret never appear on
 a command line (``ps`` shows command lines to every user of the machine). docs/security.md.
 Every other ``KOTOBOT_*`` setting (bot/core/settings.py) is checked here too, before Rasa loads: a
-bad
-value stops the start with one message naming it.
+bad value stops the start with one message naming it.
 
     python -m bot.server.serve --check            # print every setting, refuse bad or unsafe ones
     python -m bot.server.serve [--port 5005] ...  # run it (further arguments go to `rasa run`)

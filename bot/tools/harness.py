@@ -189,8 +189,7 @@ def running_servers(
     removes a variable), e.g. to switch messaging connectors on with test secrets, to share a
     database, or the API off (``KOTOBOT_ENABLE_API: None``); ``credentials`` replaces
     credentials.yml; ``rasa_args`` go to ``rasa run`` (bot/server/serve.py refuses the ones that
-    would
-    bypass its checks).
+    would bypass its checks).
     """
     root = project_root()
     logs = logs or Path(tempfile.mkdtemp(prefix="kotobot-servers-"))

@@ -1,8 +1,7 @@
 """Deletes stored conversations and feedback older than N days: ``python -m bot.tools.retention``.
 
 Redaction (bot/core/privacy.py) catches the personal data we can recognise; retention bounds how
-long
-everything else a person wrote is kept. Run it daily (cron, a Kubernetes CronJob).
+long everything else a person wrote is kept. Run it daily (cron, a Kubernetes CronJob).
 
 What is deleted: every conversation session that ended before the cutoff, so a conversation
 that went quiet is removed whole and an active one loses its old sessions; the session in
@@ -11,9 +10,8 @@ It works on the store that endpoints.yml configures (with ``KOTOBOT_DB_URL`` ove
 for the server): SQLite or PostgreSQL. SQLite files are vacuumed so deleted rows do not linger.
 
 The feedback log (bot/answers/feedback.py: what was asked when the bot fell back or an answer was
-rated)
-loses its entries older than the same cutoff, in the place the action server writes it (its own
-database or file, or the conversations' database).
+rated) loses its entries older than the same cutoff, in the place the action server writes it (its
+own database or file, or the conversations' database).
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """Alembic's entry point: run by ``python -m bot.tools.migrate``, the feedback log when it first
-opens
-its database, and ``alembic -c bot/answers/migrations/alembic.ini ...``. The work is in
+opens its database, and ``alembic -c bot/answers/migrations/alembic.ini ...``. The work is in
 bot/answers/migrate.py."""
 
 from logging.config import fileConfig

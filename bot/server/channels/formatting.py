@@ -1,10 +1,9 @@
 """Turns the assistant's replies into what each platform can show.
 
 Replies are written once (``bot.content.replies``) with light Markdown (``**bold**``, ``- `` lists)
-and
-Rasa buttons. Platforms without quick replies get the buttons as numbered options, and the
-number (or the option's title) typed back is mapped to the button's payload: one helper here
-for every connector, so the numbering looks and parses the same everywhere.
+and Rasa buttons. Platforms without quick replies get the buttons as numbered options, and the
+number (or the option's title) typed back is mapped to the button's payload: one helper here for
+every connector, so the numbering looks and parses the same everywhere.
 """
 
 from __future__ import annotations

@@ -1,12 +1,11 @@
 """What a user's message may look like before the assistant reads it.
 
 Channel-independent on purpose: the REST channel (bot/server/channels/rest.py) uses it, and any
-other
-connector can call :func:`check_message` the same way. It normalises the text (Unicode NFC, no
-control, zero-width or bidi-override characters, no 500-emoji runs), enforces a maximum length
-(long texts block the NLU pipeline for seconds and are never real questions), and keeps users
-from typing Rasa's internal commands (``/restart``, ``/session_start``, ``/back``) or button
-payloads with malformed entities.
+other connector can call :func:`check_message` the same way. It normalises the text (Unicode NFC, no
+control, zero-width or bidi-override characters, no 500-emoji runs), enforces a maximum length (long
+texts block the NLU pipeline for seconds and are never real questions), and keeps users from typing
+Rasa's internal commands (``/restart``, ``/session_start``, ``/back``) or button payloads with
+malformed entities.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """Rasa's REST channel, hardened: POST /webhooks/rest/webhook, same request and reply format.
 
 Registered in credentials.yml as ``bot.server.channels.rest.RestChannel`` instead of ``rest``.
-Rasa's own
-channel answers 500 with a stack trace in the log for a body that is not a JSON object, an empty
-reply for an empty message or a ``"message": 123``, spends ~40 s of the event loop (every user
-waits) on a 100 KB message, and lets ``/restart`` wipe the conversation silently. Here:
+Rasa's own channel answers 500 with a stack trace in the log for a body that is not a JSON object,
+an empty reply for an empty message or a ``"message": 123``, spends ~40 s of the event loop (every
+user waits) on a 100 KB message, and lets ``/restart`` wipe the conversation silently. Here:
 
 - a body that is not a JSON object, a missing or bad ``sender``, a ``message`` that is not a
   string: 400 with a JSON error (413 past 1 MB), never 5xx;

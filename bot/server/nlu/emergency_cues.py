@@ -3,8 +3,7 @@
 The intent classifier learns ``emergency`` from examples, but a person in danger must get 112
 first even when the rest of the message looks like a topic question, in a language mix, or in a
 single word. This check runs beside the classifier (bot/server/nlu/emergency_detector.py) on cue
-lists
-kept per language in ``locales/<code>.yml`` under ``emergency:``:
+lists kept per language in ``locales/<code>.yml`` under ``emergency:``:
 
     emergency:
       cues: {violence: [lyö, pahoinpitel], suicide: [itsemurh, tapan itseni], ...}
