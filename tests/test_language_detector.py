@@ -4,7 +4,7 @@ import pytest
 
 from bot.core.taxonomy import taxonomy
 from bot.langid.detector import DetectorSettings, LanguageDetector
-from bot.langid.text import foreign_script, language_words
+from bot.langid.text import foreign_script, language_words, scrub
 from tests.support.paths import LANGID_DEV, langid_dev_lines
 
 
@@ -114,3 +114,39 @@ def test_lingua_low_accuracy_backend_is_selectable():
 def test_foreign_script_needs_a_majority():
     assert foreign_script("ሰላም") == "ti"
     assert foreign_script("hello ሰ") is None
+
+
+@pytest.mark.parametrize(
+    "mixed, clean",
+    [
+        # Cyrillic "а" and "е" hidden in Turkish (a page that hides its text from copying)
+        (
+            "Finlаndiyа Göçmеn Bаşvurusu Nаsıl Yаpılır?",
+            "Finlandiya Göçmen Başvurusu Nasıl Yapılır?",
+        ),
+        # Ukrainian typed with a Latin "i"
+        ("як влаштувати дiтей у школу", "як влаштувати дітей у школу"),
+        # capitals too
+        ("ФИНЛЯHДИЯ", "ФИНЛЯНДИЯ"),
+    ],
+)
+def test_words_mixing_look_alike_scripts_are_written_in_their_main_script(mixed, clean):
+    assert scrub(mixed) == clean
+    assert len(scrub(mixed)) == len(mixed)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Москва Moscow",  # two words, each in one script
+        "kelan asumistuki как получить",  # Finnish terms inside Russian: separate words
+        "abЖ",  # "Ж" has no Latin look-alike: left as written
+        "аa",  # as many letters of each script: nothing to go by
+    ],
+)
+def test_words_in_one_script_or_without_look_alikes_stay(text):
+    assert scrub(text) == text
+
+
+def test_mixed_script_words_are_detected_in_their_language(detector):
+    assert detector.detect(scrub("Finlаndiyа Göçmеn Bаşvurusu Nаsıl Yаpılır?")).language == "tr"

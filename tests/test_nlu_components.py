@@ -104,3 +104,51 @@ def test_municipalities_with_inflections(gazetteer, text, municipality):
 
 def test_ordinary_words_are_not_municipalities(gazetteer):
     assert gazetteer.extract("miten saan oleskeluluvan ja kotoutumissuunnitelman") == []
+
+
+def test_sentence_features_match_rasas_featurizer_in_one_batch(tmp_path, detector, tokenizer):
+    """Kotobot's featurizer transforms a batch at once: the rows are Rasa's, message by message."""
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+        CountVectorsFeaturizer,
+    )
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.server.nlu.featurizer import SentenceCountVectorsFeaturizer
+
+    texts = [
+        "miten haen oleskelulupaa",
+        "how do i apply for a residence permit",
+        "kela",
+        "我想申请 oleskelulupa",
+        "hur ansöker jag om uppehållstillstånd",
+        "kela kela kela",
+    ]
+
+    def featurized(cls, name):
+        messages = [Message(data={"text": t, "intent": "x"}) for t in texts]
+        messages.insert(2, Message(data={"intent": "y"}))  # no text: no features
+        data = TrainingData(messages)
+        for message in messages:
+            if message.get("text"):
+                detector.process([message])
+                tokenizer.process([message])
+        config = {**cls.get_default_config(), "analyzer": "char_wb", "max_ngram": 4}
+        context = ExecutionContext(GraphSchema({}), "test")
+        (tmp_path / name).mkdir()
+        storage = LocalModelStorage(tmp_path / name)
+        component = cls.create(config, storage, Resource(name), context)
+        component.train(data)
+        component.process_training_data(data)
+        return [m.get_sparse_features("text")[1] for m in messages]
+
+    ours = featurized(SentenceCountVectorsFeaturizer, "ours")
+    rasa = featurized(CountVectorsFeaturizer, "rasa")
+    assert ours[2] is None and rasa[2] is None
+    for mine, theirs in zip(ours, rasa, strict=True):
+        if theirs is not None:
+            assert mine.features.shape == theirs.features.shape
+            assert (mine.features.toarray() == theirs.features.toarray()).all()
+            assert mine.features.nnz > 0

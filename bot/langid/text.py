@@ -51,13 +51,43 @@ def _foreign_scripts(supported: frozenset[str]) -> tuple[regex.Pattern, dict[str
 
 _LONE_SURROGATE = regex.compile(r"[\ud800-\udfff]")
 
+# Cyrillic letters drawn like Latin ones, and back. Web pages that hide their text from copying,
+# and people typing Ukrainian with a Latin "i", mix them inside one word ("Finlаndiyа" with
+# Cyrillic "а", "дiти" with Latin "i"): to the n-grams and the language detector such a word is
+# nobody's.
+_CYRILLIC_TO_LATIN = dict(
+    zip("аеорсухіјѕԁԛԝАВЕКМНОРСТХІЈЅ", "aeopcyxijsdqwABEKMHOPCTXIJS", strict=True)
+)
+_LATIN_TO_CYRILLIC = dict(zip("aeopcyxiABEKMHOPCTXI", "аеорсухіАВЕКМНОРСТХІ", strict=True))
+_WORD_RUN = regex.compile(r"\w+")
+_LATIN_LETTER = regex.compile(r"\p{Latin}")
+_CYRILLIC_LETTER = regex.compile(r"\p{Cyrillic}")
+
+
+def _unmix(match: regex.Match) -> str:
+    """A word in two scripts, written in its main one when every stray letter has a look-alike."""
+    word = match.group()
+    latin = len(_LATIN_LETTER.findall(word))
+    cyrillic = len(_CYRILLIC_LETTER.findall(word))
+    if not latin or not cyrillic or latin == cyrillic:
+        return word
+    table = _CYRILLIC_TO_LATIN if latin > cyrillic else _LATIN_TO_CYRILLIC
+    stray = _CYRILLIC_LETTER if latin > cyrillic else _LATIN_LETTER
+    if not all(ch in table for ch in word if stray.match(ch)):
+        return word
+    return "".join(table.get(ch, ch) if stray.match(ch) else ch for ch in word)
+
 
 def scrub(text: str) -> str:
-    """Replaces lone surrogates (not encodable; they crash lingua and spaCy) with U+FFFD.
+    """Replaces lone surrogates (not encodable; they crash lingua and spaCy) with U+FFFD, and
+    writes words that mix Latin and Cyrillic look-alikes in their main script.
 
     One character for one, so offsets into the text stay valid.
     """
-    return _LONE_SURROGATE.sub("\ufffd", text)
+    text = _LONE_SURROGATE.sub("\ufffd", text)
+    if _CYRILLIC_LETTER.search(text) and _LATIN_LETTER.search(text):
+        text = _WORD_RUN.sub(_unmix, text)
+    return text
 
 
 @functools.lru_cache(maxsize=1)

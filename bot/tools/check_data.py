@@ -156,6 +156,23 @@ def check_nlu() -> list[str]:
     return problems
 
 
+def check_nlu_schema() -> list[str]:
+    """Rasa's schema check of every NLU file: training reads them with libyaml and skips it
+    (bot/server/nlu/importer.py), so a malformed file is caught here."""
+    from rasa.shared.exceptions import YamlException
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    problems = []
+    for file in sorted(data_path("data", "nlu").rglob("*.yml")):
+        reader = RasaYAMLReader()
+        reader.filename = str(file)
+        try:
+            reader.validate(file.read_text("utf-8"))
+        except YamlException as error:
+            problems.append(f"{file.relative_to(project_root())}: {error}")
+    return problems
+
+
 def check_content() -> list[str]:
     tax = taxonomy()
     problems = []
@@ -331,6 +348,7 @@ CHECKS = (
     check_locales,
     check_language_detection,
     check_nlu,
+    check_nlu_schema,
     check_content,
     check_answers,
     check_answer_examples,

@@ -29,6 +29,7 @@ from bot.core.taxonomy import taxonomy
 from bot.langid.detector import DetectorSettings, LanguageDetector
 from bot.langid.text import scrub
 from bot.langid.ui import ui_language_from_metadata
+from bot.server.nlu.importer import LANGUAGE_HINT
 
 LANGUAGE_KEY = "language"
 METADATA_KEY = "metadata"
@@ -102,5 +103,30 @@ class LanguageDetectorComponent(GraphComponent):
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process([m for m in training_data.training_examples if m.get(TEXT)])
+        """Examples from data/nlu/<code>/ are in <code> (bot/server/nlu/importer.py); only the
+        others (e.g. from another importer) are detected."""
+        unknown = []
+        for message in training_data.training_examples:
+            if not message.get(TEXT):
+                continue
+            hint = message.get(LANGUAGE_HINT)
+            if hint in self.languages:
+                message.set(TEXT, scrub(message.get(TEXT)))
+                message.set(LANGUAGE_KEY, self._given(hint))
+            else:
+                unknown.append(message)
+        self.process(unknown)
         return training_data
+
+    @staticmethod
+    def _given(language: str) -> dict[str, Any]:
+        """The ``language`` entry of an example whose language is known, not detected."""
+        return {
+            "language": language,
+            "confidence": 1.0,
+            "reliable": True,
+            "words": 0,
+            "unsupported": None,
+            "scores": [],
+            "ui_language": None,
+        }
