@@ -56,7 +56,7 @@ $(MODEL): requirements/runtime.txt $(TRAIN_INPUTS) | $(VENV)/.installed-runtime 
 	@echo "[2/3] language-detection tables (n-grams; words, rebuilt when the texts change)"
 	$(BIN)/python -m bot.langid.ngram_tables
 	$(BIN)/python -m bot.langid.words
-	@echo "[3/3] training the model (~5 min on 2 cores): a line per component, k/N and %"
+	@echo "[3/3] training the model (~3 min on 2 cores): a line per component, k/N and %"
 	$(BIN)/python scripts/train_progress.py --fixed-model-name kotobot --out models \
 		--config config.yml --domain domain.yml --data data
 	@touch $@
