@@ -111,3 +111,23 @@ def test_imported_examples_fingerprint_by_content(detector_and_tokenizer):
 def test_the_importer_gives_imported_examples(both):
     _, ours = both
     assert all(type(m) is importer.ImportedMessage for m in ours.training_examples)
+
+
+def test_deep_copies_are_equal_and_independent():
+    import copy
+
+    original = _example(metadata={"intent": {"answer": "housing_allowance"}})
+    original.set(importer.LANGUAGE_HINT, "fi")
+    clone = copy.deepcopy(original)
+    assert type(clone) is importer.ImportedMessage
+    assert clone.fingerprint() == original.fingerprint() and clone is not original
+    clone.get("metadata")["intent"]["answer"] = "other"
+    clone.set("text", "toinen")
+    assert original.get("metadata")["intent"]["answer"] == "housing_allowance"
+    assert original.get("text") == "miten haen kelan asumistukea"
+    merged = TrainingData([original]).merge(TrainingData([_example("toinen")]))
+    assert [m.get("text") for m in merged.training_examples] == [
+        "miten haen kelan asumistukea",
+        "toinen",
+    ]
+    assert merged.training_examples[0] is not original

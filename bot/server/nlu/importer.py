@@ -14,6 +14,7 @@ detecting (~45 s for all examples; and right where a two-word example would be m
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -64,6 +65,21 @@ class ImportedMessage(Message):
                 payload.encode("utf-8", "surrogatepass")
             ).hexdigest()
         return self._cached_fingerprint
+
+    def __deepcopy__(self, memo: dict) -> ImportedMessage:
+        """Rasa's importers merge (deep-copy) all examples four times before training; copying
+        the attributes directly, strings and numbers shared, takes a fraction of the generic
+        deep copy's time."""
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        clone.__dict__.update(
+            (key, value if isinstance(value, _ATOMIC) else copy.deepcopy(value, memo))
+            for key, value in self.__dict__.items()
+        )
+        return clone
+
+
+_ATOMIC = (str, int, float, bool, type(None))
 
 
 def _plain(value: Any) -> Any:

@@ -79,12 +79,15 @@ def minimize(
 
 
 def _inverse_hessian_times(g: np.ndarray, history: Sequence) -> np.ndarray:
-    """The two-loop recursion: the L-BFGS estimate of H⁻¹·g."""
+    """The two-loop recursion: the L-BFGS estimate of H⁻¹·g (in place, BLAS axpy: no
+    temporary vector per step for ~3.6 million weights)."""
+    from scipy.linalg.blas import daxpy
+
     q = g.copy()
     alphas = []
     for s, y, rho in reversed(history):
         alpha = rho * float(s @ q)
-        q -= alpha * y
+        q = daxpy(y, q, a=-alpha)
         alphas.append(alpha)
     if history:
         s, y, _ = history[-1]
@@ -92,7 +95,7 @@ def _inverse_hessian_times(g: np.ndarray, history: Sequence) -> np.ndarray:
     else:
         q /= max(np.linalg.norm(g), 1e-12)
     for (s, y, rho), alpha in zip(history, reversed(alphas), strict=True):
-        q += (alpha - rho * float(y @ q)) * s
+        q = daxpy(s, q, a=alpha - rho * float(y @ q))
     return q
 
 
