@@ -7,8 +7,8 @@ of ``rasa train``, issue #12). This is the same objective (scikit-learn's multin
 balanced class weights and L2 penalty 1/C, the intercept unpenalised), the same stopping rules
 (gradient and relative-decrease tolerances, at most ``max_iter`` iterations) and the same kind of
 line search (scipy's Wolfe search), without bounds: the held-out accuracy of the intent model is
-the same (docs/performance.md), its training ~20 s shorter. The result is an ordinary fitted
-``LogisticRegression``, saved and loaded as Rasa saves it.
+the same, its training about half (docs/performance.md, "Training"). The result is an ordinary
+fitted ``LogisticRegression``, saved and loaded as Rasa saves it.
 """
 
 from __future__ import annotations
