@@ -78,3 +78,32 @@ def test_unweighted_classes_as_scikit_learn_without_class_weight(data):
     assert np.allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-3)
     balanced = lbfgs.fit_logistic_regression(X, labels, c=10.0, max_iter=800, tol=1e-8)
     assert not np.allclose(balanced.intercept_, ours.intercept_, atol=1e-2)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_split_loss_is_scikit_learns_loss(data, threads):
+    from sklearn._loss.loss import HalfMultinomialLoss
+    from sklearn.linear_model._linear_loss import LinearModelLoss
+
+    X, labels = data
+    classes = sorted(set(labels))
+    y = np.array([classes.index(label) for label in labels], dtype=np.float64)
+    sample_weight = np.random.default_rng(2).uniform(0.5, 2.0, len(y))
+    w = np.random.default_rng(3).normal(size=len(classes) * (X.shape[1] + 1))
+    theirs = LinearModelLoss(HalfMultinomialLoss(n_classes=len(classes)), fit_intercept=True)
+    expected_loss, expected_grad = theirs.loss_gradient(w, X, y, sample_weight, 0.5, 1)
+    split = lbfgs.SplitMultinomialLoss(X, y, sample_weight, 0.5, len(classes), threads)
+    try:
+        loss, grad = split(w)
+    finally:
+        split.close()
+    assert len(split.row_blocks) == len(split.feature_blocks) == threads
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    assert np.allclose(grad, expected_grad, rtol=1e-10, atol=1e-10)
+
+
+def test_threads_fit_the_same_model(data):
+    X, labels = data
+    one = lbfgs.fit_logistic_regression(X, labels, max_iter=300, tol=1e-8)
+    two = lbfgs.fit_logistic_regression(X, labels, max_iter=300, tol=1e-8, threads=2)
+    assert np.allclose(one.coef_, two.coef_, atol=1e-6)

@@ -11,6 +11,9 @@ Same features, same weights, same scores.
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -27,14 +30,22 @@ from bot.server.nlu.lbfgs import fit_logistic_regression
 class LinearIntentClassifier(LogisticRegressionClassifier):
     """LogisticRegressionClassifier that keeps its weights column-major for fast scoring."""
 
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # threads: for the training's sparse products (bot/server/nlu/lbfgs.py); at most the
+        # machine's cores.
+        return {**LogisticRegressionClassifier.get_default_config(), "threads": 2}
+
     def train(self, training_data: TrainingData) -> Resource:
         """Rasa's training, with the L-BFGS of bot/server/nlu/lbfgs.py instead of scipy's."""
         X, y = self._create_training_matrix(training_data)  # noqa: N806 (Rasa's names)
         if X.shape[0] == 0:
             return self._resource
+        threads = min(int(self.config["threads"]), os.cpu_count() or 1)
         self.clf = fit_logistic_regression(
-            X, y, max_iter=int(self.config["max_iter"]), tol=float(self.config["tol"])
-        )
+            X, y, max_iter=int(self.config["max_iter"]), tol=float(self.config["tol"]),
+            threads=max(threads, 1),
+        )  # fmt: skip
         self.persist()
         return self._resource
 
