@@ -90,3 +90,24 @@ def test_close_answers_are_both_offered():
         "topic": "citizenship", "id": None, "confidence": 0.0, "alternatives": [],
         "ranking": vague,
     }  # fmt: skip
+
+
+def test_spread_probabilities_are_a_general_question_not_two_choices():
+    component = AnswerSelector({}, None, None)
+    spread = [
+        {"id": "how_long", "confidence": 0.32}, {"id": "contents", "confidence": 0.26},
+        {"id": "who_gets_one", "confidence": 0.19}, {"id": "when_drawn_up", "confidence": 0.09},
+    ]  # fmt: skip
+    decided = component.decide("integration_plan", spread)
+    assert decided["id"] is None and decided["alternatives"] == []
+    two = [{"id": "fee", "confidence": 0.36}, {"id": "dual", "confidence": 0.32}]
+    assert component.decide("citizenship", two)["alternatives"] == ["fee", "dual"]
+
+
+def test_a_word_or_two_needs_a_clearer_answer():
+    component = AnswerSelector({}, None, None)
+    ranking = [{"id": "fee", "confidence": 0.55}, {"id": "dual", "confidence": 0.11}]
+    assert component.decide("citizenship", ranking)["id"] == "fee"
+    assert component.decide("citizenship", ranking, short=True)["id"] is None
+    clear = [{"id": "fee", "confidence": 0.75}, {"id": "dual", "confidence": 0.05}]
+    assert component.decide("citizenship", clear, short=True)["id"] == "fee"

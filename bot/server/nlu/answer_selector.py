@@ -35,6 +35,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, METADATA, METADATA_INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -124,6 +125,13 @@ class AnswerSelector(GraphComponent):
             # reaches `alternative_threshold`, else the topic card answers.
             "ambiguity_margin": 0.15,
             "alternative_threshold": 0.25,
+            # ... and only when the two hold this share together: probability spread over many
+            # answers ("ما هي خطة الاندماج", what is the integration plan) is a general question.
+            "alternatives_min_share": 0.65,
+            # A message of at most this many tokens ("citizenship", "asumistuki") says little:
+            # its specific answer needs `short_specific_threshold`, else the topic card answers.
+            "short_message_tokens": 2,
+            "short_specific_threshold": 0.7,
             # Processes that train the topics' models at once (at most one per core).
             "n_jobs": 2,
         }
@@ -235,15 +243,24 @@ class AnswerSelector(GraphComponent):
             {"id": model.labels[i], "confidence": round(float(probabilities[i]), 4)} for i in order
         ]
 
-    def decide(self, topic: str, ranking: list[dict[str, Any]]) -> dict[str, Any]:
-        """The chosen answer (None: the topic card) and, when two are too close, both."""
+    def decide(
+        self, topic: str, ranking: list[dict[str, Any]], short: bool = False
+    ) -> dict[str, Any]:
+        """The chosen answer (None: the topic card) and, when two are too close, both.
+        ``short``: the message is a word or two, which needs a clearer answer."""
+        config = self.config
         top = ranking[0] if ranking else {"id": None, "confidence": 0.0}
         second = ranking[1] if len(ranking) > 1 else {"id": None, "confidence": 0.0}
-        close = top["confidence"] - second["confidence"] < self.config["ambiguity_margin"]
+        close = top["confidence"] - second["confidence"] < config["ambiguity_margin"]
+        threshold = config["short_specific_threshold" if short else "specific_threshold"]
         chosen, alternatives = None, []
-        if top["confidence"] >= self.config["specific_threshold"] and not close:
+        if top["confidence"] >= threshold and not close:
             chosen = top["id"]
-        elif close and second["confidence"] >= self.config["alternative_threshold"]:
+        elif (
+            close
+            and second["confidence"] >= config["alternative_threshold"]
+            and top["confidence"] + second["confidence"] >= config["alternatives_min_share"]
+        ):
             alternatives = [top["id"], second["id"]]
         return {
             "topic": topic,
@@ -270,7 +287,7 @@ class AnswerSelector(GraphComponent):
             return None
         main = intent if taxonomy().is_topic(intent) else None
         result = (
-            self.decide(main, self.ranking(main, features))
+            self.decide(main, self.ranking(main, features), short=self._is_short(message))
             if main
             else {"topic": None, "id": None, "confidence": 0.0, "alternatives": [], "ranking": []}
         )
@@ -282,6 +299,11 @@ class AnswerSelector(GraphComponent):
                     others[topic] = best[0]
         result["other_topics"] = others
         return result
+
+    def _is_short(self, message: Message) -> bool:
+        tokens = message.get(TOKENS_NAMES[TEXT])
+        count = len(tokens) if tokens is not None else len((message.get(TEXT) or "").split())
+        return count <= int(self.config["short_message_tokens"])
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
