@@ -152,3 +152,72 @@ def test_sentence_features_match_rasas_featurizer_in_one_batch(tmp_path, detecto
             assert mine.features.shape == theirs.features.shape
             assert (mine.features.toarray() == theirs.features.toarray()).all()
             assert mine.features.nnz > 0
+
+
+def test_sentence_matrix_is_rasas_combined_features_stacked(tmp_path, detector, tokenizer):
+    """The classifiers' training matrix, built at once, equals Rasa's per-message combination
+    of both featurizers (words, then character n-grams), row by row; no features: empty row."""
+    import scipy.sparse
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.server.nlu.featurizer import SentenceCountVectorsFeaturizer, sentence_matrix
+
+    texts = ["miten haen oleskelulupaa", "kela kela", "我想申请 oleskelulupa", "how do i apply"]
+    messages = [Message(data={"text": t, "intent": "x"}) for t in texts]
+    messages.insert(1, Message(data={"intent": "y"}))  # no text: no features
+    for message in messages:
+        if message.get("text"):
+            detector.process([message])
+            tokenizer.process([message])
+    data = TrainingData(messages)
+    context = ExecutionContext(GraphSchema({}), "test")
+    storage = LocalModelStorage(tmp_path)
+    for name, config in (("words", {}), ("chars", {"analyzer": "char_wb", "max_ngram": 3})):
+        config = {**SentenceCountVectorsFeaturizer.get_default_config(), **config}
+        featurizer = SentenceCountVectorsFeaturizer.create(config, storage, Resource(name), context)
+        featurizer.train(data)
+        featurizer.process_training_data(data)
+
+    matrix = sentence_matrix(messages)
+    rasa_rows = [m.get_sparse_features("text")[1] for m in messages]
+    width = rasa_rows[0].features.shape[1]
+    expected = scipy.sparse.vstack(
+        [
+            scipy.sparse.csr_matrix(row.features) if row else scipy.sparse.csr_matrix((1, width))
+            for row in rasa_rows
+        ],
+        format="csr",
+    )
+    words = len(set(" ".join(texts).split()))  # the character n-grams' columns come after these
+    assert matrix.shape == expected.shape == (5, width) and width > words
+    assert (matrix != expected).nnz == 0
+    assert matrix[1].nnz == 0 and all(matrix[i].nnz > 0 for i in (0, 2, 3, 4))
+
+
+def test_count_features_fingerprint_follows_the_content():
+    """rasa train caches by fingerprint: equal features hash equal, any change hashes apart."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+
+    from bot.server.nlu.featurizer import CountFeatures
+
+    def features(values, columns, origin="words", width=9):
+        rows = np.zeros(len(values), dtype=np.int32)
+        matrix = coo_matrix((np.array(values), (rows, np.array(columns))), shape=(1, width))
+        return CountFeatures(matrix, "sentence", "text", origin)
+
+    base = features([1, 2], [3, 5]).fingerprint()
+    assert features([1, 2], [3, 5]).fingerprint() == base
+    changed = [
+        features([1, 3], [3, 5]),
+        features([1, 2], [3, 6]),
+        features([1, 2], [3, 5], origin="chars"),
+        features([1, 2], [3, 5], width=10),
+    ]
+    assert len({f.fingerprint() for f in changed} | {base}) == 5
+    combined = features([1, 2], [3, 5])
+    combined.combine_with_features(features([4], [0]))  # Rasa resets the cached fingerprint
+    assert combined.fingerprint() != base

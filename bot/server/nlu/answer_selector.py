@@ -41,6 +41,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.core.taxonomy import taxonomy
+from bot.server.nlu.featurizer import sentence_matrix, sentence_parts
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,9 @@ def answer_label(message: Message) -> str | None:
 
 
 def sentence_features(message: Message) -> scipy.sparse.csr_matrix | None:
-    sparse = message.get_sparse_features(TEXT)[1]
-    return None if sparse is None else scipy.sparse.csr_matrix(sparse.features)
+    """The message's sentence features as one CSR row; None when it has none."""
+    matrix = sentence_matrix([message])
+    return matrix if matrix.nnz or matrix.shape[1] else None
 
 
 @dataclass
@@ -161,16 +163,17 @@ class AnswerSelector(GraphComponent):
     # -- training -------------------------------------------------------------------------
 
     def train(self, training_data: TrainingData) -> Resource:
-        rows: dict[str, list[scipy.sparse.csr_matrix]] = defaultdict(list)
+        examples: dict[str, list[Message]] = defaultdict(list)
         labels: dict[str, list[str]] = defaultdict(list)
         for message in training_data.intent_examples:
             label = answer_label(message)
-            features = None if label is None else sentence_features(message)
-            if features is None:
+            if label is None or not sentence_parts(message):
                 continue
             topic = message.get(INTENT)
-            rows[topic].append(features)
+            examples[topic].append(message)
             labels[topic].append(label)
+        # one matrix per topic: built at once, and cheaper to send to a worker than many rows
+        rows = {topic: sentence_matrix(messages) for topic, messages in examples.items()}
         # The topics' models are independent: trained side by side on the machine's cores
         # (joblib, which scikit-learn brings), ~half the time on two.
         from joblib import Parallel, delayed
@@ -179,11 +182,7 @@ class AnswerSelector(GraphComponent):
         c = float(self.config["C"])
         jobs = min(int(self.config["n_jobs"]), os.cpu_count() or 1, len(topics)) or 1
         trained = Parallel(n_jobs=jobs)(
-            # one matrix per topic: cheaper to send to a worker than thousands of rows
-            delayed(train_topic_model)(
-                [scipy.sparse.vstack(rows[topic], format="csr")], labels[topic], c
-            )
-            for topic in topics
+            delayed(train_topic_model)([rows[topic]], labels[topic], c) for topic in topics
         )
         self.models = {
             topic: model for topic, model in zip(topics, trained, strict=True) if model is not None

@@ -8,6 +8,7 @@ about half of the featurizers' time per message. Same vocabulary, same message f
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -16,8 +17,76 @@ from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
     CountVectorsFeaturizer,
 )
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
+
+
+def sentence_parts(message: Message, attribute: str = TEXT) -> list[Any]:
+    """The message's sparse sentence feature matrices, one per featurizer, in pipeline order."""
+    return [
+        f.features
+        for f in message.features
+        if f.attribute == attribute and f.is_sparse() and f.type == FEATURE_TYPE_SENTENCE
+    ]
+
+
+def sentence_matrix(messages: list[Message], attribute: str = TEXT) -> csr_matrix:
+    """The messages' sparse sentence features as one CSR matrix, one row per message.
+
+    The same matrix as stacking ``message.get_sparse_features(attribute)[1]`` row by row (the
+    featurizers' columns side by side in pipeline order), without Rasa's deep copy and
+    ``hstack`` per message: building the intent classifier's training matrix that way took
+    ~15 s of ``rasa train``. A message without features gets an empty row.
+    """
+    rows, columns, values, widths = [], [], [], None
+    for row, message in enumerate(messages):
+        parts = sentence_parts(message, attribute)
+        if not parts:
+            continue
+        shape = [part.shape[1] for part in parts]
+        if widths is None:
+            widths = shape
+        elif shape != widths:
+            raise ValueError(f"sentence features of different widths: {shape} vs {widths}")
+        offset = 0
+        for part, width in zip(parts, widths, strict=True):
+            coo = part.tocoo()
+            rows.append(np.full(coo.nnz, row, dtype=np.int64))
+            columns.append(coo.col.astype(np.int64) + offset)
+            values.append(coo.data)
+            offset += width
+    width = sum(widths or [0])
+    if not rows:
+        return csr_matrix((len(messages), width))
+    # coo -> csr sums duplicates; a featurizer's row has none, so the values stay as they are
+    return coo_matrix(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
+        shape=(len(messages), width),
+    ).tocsr()
+
+
+class CountFeatures(Features):
+    """Rasa's Features with a fingerprint hashed from the matrix's arrays.
+
+    ``rasa train`` fingerprints the training data after every graph node; Rasa's sparse
+    fingerprint formats every non-zero value as text first (~11 s of training for ~40,000
+    examples). The same content gives the same fingerprint, a different one another.
+    """
+
+    def fingerprint(self) -> str:
+        if self._cached_fingerprint is None:
+            coo = self.features.tocoo()
+            digest = hashlib.md5(  # noqa: S324 (a fingerprint, as Rasa's)
+                repr(
+                    (self.type, self.origin, self.attribute, coo.shape, str(coo.data.dtype))
+                ).encode()
+            )
+            for array in (coo.row, coo.col, coo.data):
+                digest.update(np.ascontiguousarray(array).tobytes())
+            self._cached_fingerprint = digest.hexdigest()
+        return self._cached_fingerprint
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -40,6 +109,14 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
             for message, sequence, sentence in zip(messages, sequences, sentences, strict=True):
                 self.add_features_to_message(sequence, sentence, attribute, message)
         return messages
+
+    def add_features_to_message(
+        self, sequence: Any, sentence: Any, attribute: str, message: Message
+    ) -> None:
+        """Rasa's, with features that fingerprint fast (:class:`CountFeatures`)."""
+        for kind, matrix in ((FEATURE_TYPE_SEQUENCE, sequence), (FEATURE_TYPE_SENTENCE, sentence)):
+            if matrix is not None:
+                message.add_features(CountFeatures(matrix, kind, attribute, self._identifier))
 
     def _create_features(
         self, attribute: str, all_tokens: list[list[str]]

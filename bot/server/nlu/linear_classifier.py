@@ -21,8 +21,9 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import csr_matrix, vstack
+from scipy.sparse import csr_matrix
 
+from bot.server.nlu.featurizer import sentence_matrix
 from bot.server.nlu.lbfgs import fit_logistic_regression
 
 
@@ -65,11 +66,11 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
             self.clf.coef_ = np.asfortranarray(coef)
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:  # noqa: N802 (Rasa's name)
-        rows = []
         for message in messages:
             if message.get_dense_features(attribute=TEXT)[1] is not None:
                 return super()._create_X(messages)  # dense features: Rasa's own way
-            sparse = message.get_sparse_features(attribute=TEXT)[1]
-            width = getattr(self.clf, "n_features_in_", 0)
-            rows.append(csr_matrix(sparse.features) if sparse else csr_matrix((1, width)))
-        return vstack(rows, format="csr")
+        matrix = sentence_matrix(messages)
+        width = getattr(self.clf, "n_features_in_", 0)
+        if matrix.shape[1] == 0 and width:  # no message has features (e.g. an empty text)
+            return csr_matrix((len(messages), width))
+        return matrix
