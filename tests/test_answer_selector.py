@@ -102,6 +102,14 @@ def test_spread_probabilities_are_a_general_question_not_two_choices():
     assert decided["id"] is None and decided["alternatives"] == []
     two = [{"id": "fee", "confidence": 0.36}, {"id": "dual", "confidence": 0.32}]
     assert component.decide("citizenship", two)["alternatives"] == ["fee", "dual"]
+    three = [
+        {"id": "who_gets_one", "confidence": 0.35}, {"id": "how_to_ask", "confidence": 0.30},
+        {"id": "how_long", "confidence": 0.23}, {"id": "when_drawn_up", "confidence": 0.05},
+    ]  # fmt: skip
+    decided = component.decide("integration_plan", three)
+    assert decided["id"] is None and decided["alternatives"] == []
+    two_and_a_far_third = [*two, {"id": "livelihood", "confidence": 0.1}]
+    assert component.decide("citizenship", two_and_a_far_third)["alternatives"] == ["fee", "dual"]
 
 
 def test_a_word_or_two_needs_a_clearer_answer():

@@ -130,6 +130,10 @@ class AnswerSelector(GraphComponent):
             # ... and only when the two hold this share together: probability spread over many
             # answers ("ما هي خطة الاندماج", what is the integration plan) is a general question.
             "alternatives_min_share": 0.65,
+            # ... and only when the third answer is well behind the second (below this share of
+            # it): a model torn between three answers ("hur får jag en integrationsplan?": who
+            # gets one 0.35, how to ask 0.30, how long 0.23) faces a general question.
+            "third_answer_ratio": 0.5,
             # A message of at most this many tokens ("citizenship", "asumistuki") says little:
             # its specific answer needs `short_specific_threshold`, else the topic card answers.
             "short_message_tokens": 2,
@@ -250,6 +254,7 @@ class AnswerSelector(GraphComponent):
         config = self.config
         top = ranking[0] if ranking else {"id": None, "confidence": 0.0}
         second = ranking[1] if len(ranking) > 1 else {"id": None, "confidence": 0.0}
+        third = ranking[2]["confidence"] if len(ranking) > 2 else 0.0
         close = top["confidence"] - second["confidence"] < config["ambiguity_margin"]
         threshold = config["short_specific_threshold" if short else "specific_threshold"]
         chosen, alternatives = None, []
@@ -259,6 +264,7 @@ class AnswerSelector(GraphComponent):
             close
             and second["confidence"] >= config["alternative_threshold"]
             and top["confidence"] + second["confidence"] >= config["alternatives_min_share"]
+            and third < config["third_answer_ratio"] * second["confidence"]
         ):
             alternatives = [top["id"], second["id"]]
         return {
