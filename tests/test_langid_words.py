@@ -176,3 +176,40 @@ def test_detection_with_words_is_deterministic(detector):
     other = LanguageDetector(LANGUAGES)
     assert [other.detect(text).as_dict() for text in texts] == first
     assert [detector.detect(text).as_dict() for text in texts] == first
+
+
+def test_unaccented_variants_are_base_letters_and_dropped_letters():
+    assert words.unaccented_variants("päiväkoti") == {"paivakoti", "pivkoti"}
+    assert words.unaccented_variants("información") == {"informacion", "informacin"}
+    assert words.unaccented_variants("école") == {"ecole", "cole"}
+    assert words.unaccented_variants("kela") == set()  # nothing to leave out
+    assert words.unaccented_variants("привет") == set()  # not Latin script
+    assert words.unaccented_variants("år") == set()  # too short to tell anything
+
+
+@needs_sources
+@pytest.mark.parametrize(
+    "word, language",
+    [
+        ("paivakoti", "fi"),
+        ("hammaslaakari", "fi"),
+        ("forskola", "sv"),
+        ("ogrenci", "tr"),
+        ("ecole", "fr"),
+        ("informacion", "es"),
+        ("informacin", "es"),  # how the Spanish texts of ../shared/langid-dev lost their accents
+    ],
+)
+def test_words_typed_without_their_accents_keep_their_language(detector, word, language):
+    detection = detector.detect(word)
+    assert detection.language == language
+    assert detection.confidence >= 0.7  # clear enough to answer a first message in it
+
+
+@needs_sources
+def test_a_word_estonian_does_not_have_gets_no_estonian_benefit(detector):
+    table = detector._words.table
+    assert not table.known_form(words.word_hashes(["lmites"])).any()
+    values = dict(zip(LANGUAGES, detector._words.values(["lmites"])[0], strict=True))
+    assert values["et"] <= detector._words.settings.unknown_form_log10
+    assert values["es"] > values["et"]

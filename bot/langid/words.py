@@ -9,9 +9,11 @@ Three sources, each measured on its own in bench/langid.py:
   Chinese alone): 10 of the first 13, not Estonian, not Somali; a language added to topics.yml
   gets its list when wordfreq has one (:func:`frequency_lists`), else it is "unlisted" below.
   Words used at least once in 10 million (a shallower list for Persian and Turkish: once in a
-  million), as log10 frequencies.
+  million), as log10 frequencies. Each listed word with accented Latin letters is also kept as
+  typed without them (``VARIANT_PENALTY`` decades rarer): "paivakoti", "ecole", "ogrenci".
 - **Estonian word forms** (``forms``): simplemma's Estonian dictionary (2.7 million inflected
-  forms, no frequencies) as a Bloom filter: a known form counts as a word used once in a million.
+  forms, no frequencies) as a Bloom filter: a known form counts as a word used once in a million,
+  a word it does not hold as one below the frequency lists' depth.
 - **our own texts** (``own``): the words of ``data/nlu/<code>/*.yml``, ``locales/<code>.yml`` and
   ``content/<code>.yml``; the texts mix languages (Finnish terms in every language), so a word
   counts only for a language whose texts use it at least twice and at least 3 times as often
@@ -59,7 +61,7 @@ from bot.langid.mapped import load_arrays, save_arrays
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the layout, the hash or what is kept changes
+FORMAT = 2  # bump when the layout, the hash or what is kept changes
 SOURCES = ("frequency", "forms", "own")
 # Chinese: Han script decides alone (bot/langid/compact.py), and its "words" are character pairs.
 SKIPPED = frozenset({"zh"})
@@ -73,10 +75,17 @@ OWN_RATIO = 3.0
 # A word that is a whole training example in one language's data only ("moi", "tere", "hej",
 # "salaan"): as telling as a top-100 word of that language.
 ONE_WORD_EXAMPLE_LOG10 = -2.0
+# Listed Latin-script words with accented letters are also kept as typed without them, this many
+# decades rarer: with base letters ("paivakoti", "ecole", "informacion": a keyboard without the
+# accents) and with the accented letters left out ("informacin": how the Spanish texts of
+# ../shared/langid-dev, Leipzig corpora, lost theirs). A word a list has as such keeps its value.
+VARIANT_PENALTY = 1.0
+VARIANT_MIN_LENGTH = 3
 # Stored values: -log10 frequency in steps of 1/20 decade, 0..255 (down to 10^-12.75).
 _STEPS = 20
 
 _WORD = regex.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’-]*")
+_LATIN_WORD = regex.compile(r"[\p{Latin}\p{M}'’-]+")
 # Arabic short vowels, dagger alif and tatweel: written or not, the same word.
 _ARABIC_MARKS = regex.compile(r"[\u064B-\u065F\u0670\u0640]")
 _ENTITY_MARKUP = regex.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
@@ -95,6 +104,9 @@ class WordSettings:
     unlisted_margin: float = 1.0
     # A known Estonian form counts as a word used once in a million.
     form_log10: float = -6.0
+    # A word that is not one of the forms language's known forms: there at most as likely as
+    # a word below a frequency list's depth ("lmites", "kulul" are not Estonian words).
+    unknown_form_log10: float = -8.0
     # A sentence the n-grams are this sure of keeps their verdict.
     clear_confidence: float = 0.99
     clear_min_words: int = 3
@@ -196,6 +208,20 @@ def _version(package: str) -> str | None:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
+
+
+def unaccented_variants(word: str) -> set[str]:
+    """A Latin-script word as typed without its accented letters: base letters, or left out."""
+    if word.isascii() or not _LATIN_WORD.fullmatch(word):
+        return set()
+    decomposed = unicodedata.normalize("NFD", word)
+    base = "".join(char for char in decomposed if not unicodedata.combining(char))
+    dropped = "".join(char for char in word if char.isascii())
+    return {
+        variant
+        for variant in (base, dropped)
+        if variant != word and variant.isascii() and len(variant) >= VARIANT_MIN_LENGTH
+    }
 
 
 def frequency_lists(languages: Sequence[str]) -> dict[str, list[list[str]]]:
@@ -327,11 +353,17 @@ def build(languages: Sequence[str], sources: Iterable[str] = SOURCES) -> WordTab
         for code, buckets in frequency_lists(languages).items():
             last = min(len(buckets) - 1, round(FREQUENCY_DEPTH * 100))
             depth[column[code]] = last / 100
+            variants: list[tuple[str, float]] = []
             for bucket, words in enumerate(buckets[: last + 1]):
                 for word in words:
                     word = normalize(word)
                     if _WORD.fullmatch(word):
                         add(word, code, -bucket / 100)
+                        for variant in unaccented_variants(word):
+                            variants.append((variant, -bucket / 100 - VARIANT_PENALTY))
+            for variant, log10 in variants:  # after the list, so that its own words keep theirs
+                if (variant, column[code]) not in best:
+                    add(variant, code, log10)
     if "own" in sources:
         for word, shares in own_words(languages).items():
             for code, log10 in shares.items():
@@ -376,6 +408,7 @@ def source_digest(languages: Sequence[str]) -> str:
     digest = hashlib.sha1()
     digest.update(f"{FORMAT}:{','.join(languages)}:{FREQUENCY_DEPTH}:{OWN_MIN_COUNT}".encode())
     digest.update(f":{OWN_RATIO}:{ONE_WORD_EXAMPLE_LOG10}:{FORMS_FALSE_POSITIVES}".encode())
+    digest.update(f":{VARIANT_PENALTY}:{VARIANT_MIN_LENGTH}".encode())
     digest.update(f":{_version('wordfreq')}:{_version('simplemma')}".encode())
     for code in languages:
         for path in own_text_files(code):
@@ -468,7 +501,11 @@ class WordEvidence:
                 )
             else:  # no frequency list at all (the benchmark's rows of one source)
                 fallback = -(FREQUENCY_DEPTH + settings.unseen_depth)
-            out[row] = np.where(self._listed, estimate, np.fmax(known, fallback))
+            fallbacks = np.full(len(self.languages), fallback)
+            if table.form_language >= 0 and not forms[row]:
+                column = table.form_language
+                fallbacks[column] = min(fallback, settings.unknown_form_log10)
+            out[row] = np.where(self._listed, estimate, np.fmax(known, fallbacks))
         return out
 
     def combine(
