@@ -7,6 +7,10 @@ from typing import Any
 import regex
 
 CHANGE_LANGUAGE_INTENT = "change_language"
+# A request the classifier is this unsure of switches nothing: "الإنجليزية مدينة" ("English
+# city") read as change_language at 0.28; "بالإنجليزية من فضلك", "Türkçe", "تكلم عربي" reach
+# 0.45 and more. Button payloads carry no confidence and always count.
+MIN_CONFIDENCE = 0.4
 _NOT_WORDS = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
 
 
@@ -21,12 +25,15 @@ def _covers_whole_message(entity: dict[str, Any], text: str) -> bool:
 
 def explicit_language(parse_data: dict[str, Any]) -> str | None:
     """The language the user explicitly asked for in this message, if any."""
-    intent = (parse_data.get("intent") or {}).get("name")
+    intent_data = parse_data.get("intent") or {}
+    intent = intent_data.get("name")
+    confidence = intent_data.get("confidence")
     text = parse_data.get("text") or ""
     languages = [e for e in parse_data.get("entities") or [] if e.get("entity") == "language"]
     if not languages:
         return None
-    if intent == CHANGE_LANGUAGE_INTENT:
+    sure = confidence is None or float(confidence) >= MIN_CONFIDENCE
+    if intent == CHANGE_LANGUAGE_INTENT and sure:
         return str(languages[-1]["value"])  # "not Arabic, English please": the last one counts
     if len(languages) == 1 and _covers_whole_message(languages[0], text):
         return str(languages[0]["value"])
