@@ -55,6 +55,45 @@ def test_cues_match_word_starts_and_chinese_anywhere():
 
 
 @pytest.mark.parametrize("code", taxonomy().languages)
+def test_no_question_the_bot_answers_trips_a_danger_cue(code):
+    """The specific answers' own questions and the written test set's questions are ordinary:
+    a cue that matches one of them would answer it with 112 (Persian "تجاوز", rape, once matched
+    the Arabic "تجاوز الثامنة عشرة", over eighteen)."""
+    content = load_yaml(data_path("content", f"{code}.yml")) or {}
+    questions = [
+        answer["question"]
+        for answers in (content.get("answers") or {}).values()
+        for answer in answers.values()
+    ]
+    written = nlu_examples(data_path("tests", "nlu_eval", f"{code}.yml"))
+    for intent, texts in written.items():
+        questions += texts if intent != EMERGENCY else []
+    tripped = [q for q in questions if emergency_cues().check(q).found]
+    assert not tripped, tripped
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("هل يمكنني لمّ شمل ابني الذي تجاوز الثامنة عشرة؟", None),  # Arabic: over eighteen
+        ("یه نفر بهم تجاوز کرد", "sexual_violence"),  # Persian: someone raped me
+        ("kendimi asla güvende hissetmiyorum", None),  # Turkish: I never feel safe
+        ("kendimi asacağım", "suicide"),
+        ("my landlord kicked me out, where can we sleep", None),
+        ("he kicked me in the stomach", "violence"),
+        ("talossa palaa, apua", "fire"),
+        ("авария на трассе, двое зажаты в машине", "medical"),
+        ("tarviiko vuokra-asuntoon kotivakuutuksen tulipalon varalta", "fire"),
+    ],
+)
+def test_cues_that_collided_with_ordinary_words(text, category):
+    signal = emergency_cues().check(text)
+    assert signal.category == category
+    if text.startswith("tarviiko"):
+        assert signal.ordinary  # an insurance question: no alarm unless the classifier says so
+
+
+@pytest.mark.parametrize("code", taxonomy().languages)
 def test_held_out_crisis_messages_get_emergency(nlu, code):
     examples = held_out(code)
     assert len(examples.get(EMERGENCY, [])) >= 10, code
