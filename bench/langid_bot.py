@@ -49,7 +49,7 @@ def report(results: dict) -> str:
     for kind in KINDS:
         accs = [100 * results[(kind, lang)] for lang in languages]
         cells = " | ".join(f"{acc:.0f}" for acc in accs)
-        lines.append(f"| {kind} | {cells} | **{statistics.mean(accs):.1f}** | {min(accs):.0f} |")
+        lines.append(f"| {kind} | {cells} | **{statistics.mean(accs):.2f}** | {min(accs):.0f} |")
     return "\n".join(lines) + "\n"
 
 
