@@ -10,6 +10,8 @@
   with a specific answer, whether the parse chose that answer.
 - tests/emergency_eval/: crisis messages must get `emergency`; look-alike ordinary questions
   must not.
+- tests/emergency_probes/<round>/: crisis messages and look-alikes written apart from all the
+  data, one row per round.
 Writes a markdown report and a confusion-matrix PNG.
 """
 
@@ -116,6 +118,39 @@ def score_emergency(rows: list[tuple[str, str, str]], predicted: list[str]) -> d
             counts["ordinary"] += 1
             counts["false_alarm"] += guess == EMERGENCY
     return per_language
+
+
+def load_probes(directory: Path) -> list[tuple[str, str, str]]:
+    """(round, kind, text) of tests/emergency_probes/<round>/<code>.yml: crisis messages and
+    look-alikes written apart from everything (tests/emergency_probes/README.md)."""
+    rows = []
+    for path in sorted(directory.glob("*/*.yml")):
+        for kind, texts in (load_yaml(path) or {}).items():
+            rows += [(path.parent.name, kind, str(text)) for text in texts or ()]
+    return rows
+
+
+def probe_report(rows: list[tuple[str, str, str]], predicted: list[str]) -> str:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for (round_name, kind, _), guess in zip(rows, predicted, strict=True):
+        counts[round_name][kind] += 1
+        counts[round_name][kind + "_emergency"] += guess == EMERGENCY
+    lines = [
+        "",
+        "Crisis probes (tests/emergency_probes/: 104 + 104 a round, written apart; each round "
+        "was held out once, see its README):",
+        "",
+        "| round | crisis → emergency (112 first) | look-alikes taken for emergencies |",
+        "|---|---|---|",
+    ]
+    for round_name, c in sorted(counts.items()):
+        lines.append(
+            f"| {round_name} | {c['crisis_emergency']}/{c['crisis']} = "
+            f"{100 * c['crisis_emergency'] / max(c['crisis'], 1):.1f}% | "
+            f"{c['lookalike_emergency']}/{c['lookalike']} = "
+            f"{100 * c['lookalike_emergency'] / max(c['lookalike'], 1):.1f}% |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def percent_row(name: str, per_language: dict[str, Counter], ok: str, n: str) -> str | None:
@@ -229,21 +264,27 @@ def main(argv: list[str] | None = None) -> int:
         "--real", type=Path, default=data_path("tests", "real_questions", "eval.yml")
     )
     parser.add_argument("--emergency", type=Path, default=data_path("tests", "emergency_eval"))
+    parser.add_argument("--probes", type=Path, default=data_path("tests", "emergency_probes"))
     args = parser.parse_args(argv)
     rows = load_test_set(args.tests)
     real_rows = load_real_questions(args.real)
     crisis_rows = load_test_set(args.emergency) if args.emergency.is_dir() else []
     canonical_rows = load_canonical_questions()
+    probe_rows = load_probes(args.probes) if args.probes.is_dir() else []
     texts = [text for _, _, text in rows + crisis_rows] + [
         row["text"] for row in real_rows + canonical_rows
     ]
+    texts += [text for _, _, text in probe_rows]
     parsed = asyncio.run(parse_all(args.model, texts))
     predicted = [p["intent"]["name"] for p in parsed[: len(rows)]]
     crisis_predicted = [
         p["intent"]["name"] for p in parsed[len(rows) : len(rows) + len(crisis_rows)]
     ]
     real_parsed = parsed[len(rows) + len(crisis_rows) :][: len(real_rows)]
-    canonical_parsed = parsed[len(rows) + len(crisis_rows) + len(real_rows) :]
+    canonical_parsed = parsed[len(rows) + len(crisis_rows) + len(real_rows) :][
+        : len(canonical_rows)
+    ]
+    probe_predicted = [p["intent"]["name"] for p in parsed[len(parsed) - len(probe_rows) :]]
     if args.errors:
         for (lang, gold, text), guess in zip(rows, predicted, strict=True):
             wrong = guess not in REJECTED if gold == OUT_OF_SCOPE else guess != gold
@@ -261,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"real {row['language']}\t{row['topic']}/{row.get('answer')}\t"
                     f"{parse['intent']['name']}/{answer}\t{row['text']}"
                 )
+        for (round_name, kind, text), guess in zip(probe_rows, probe_predicted, strict=True):
+            if (kind == "crisis") != (guess == EMERGENCY):
+                print(f"probe {round_name}\t{kind}\t{guess}\t{text}")
     png = args.out / "confusion_matrix.png"
     confusion_png(rows, predicted, png)
     text = report(score(rows, predicted), png.name)
@@ -269,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         score_emergency(crisis_rows, crisis_predicted),
         score_real(canonical_rows, canonical_parsed),
     )
+    if probe_rows:
+        text += probe_report(probe_rows, probe_predicted)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "eval.md").write_text(text, "utf-8")
     print(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -10,7 +11,12 @@ from bot.core.locales import all_locales, get_locale
 from bot.core.paths import data_path
 from bot.core.taxonomy import taxonomy
 from bot.core.yamlio import load_yaml
-from bot.server.nlu.emergency_cues import GENERAL, build_cues, emergency_cues
+from bot.server.nlu.emergency_cues import (
+    GENERAL,
+    build_cues,
+    emergency_cues,
+    normalise,
+)
 from bot.tools.check_data import nlu_examples
 
 EVAL = data_path("tests", "emergency_eval")
@@ -52,6 +58,73 @@ def test_cues_match_word_starts_and_chinese_anywhere():
     assert cues.check("ITSEMURHAA!!").category == "suicide"
     assert cues.check("epäitsemurhaava").category is None  # not at a word start
     assert cues.check("我想自杀了").category == "suicide"
+
+
+def test_cues_after_an_arabic_prefix_short_cues_and_the_first_category():
+    cues = build_cues(
+        {
+            "ar": {"cues": {"medical": ["ما يتنفس"]}},
+            "en": {"cues": {"threat": ["sos"], "medical": ["knife in his leg"]}},
+            "fi": {"cues": {"medical": ["veitsi"]}},
+        }
+    )
+    assert cues.check("ابني وما يتنفس").category == "medical"  # و "and" before the cue
+    assert cues.check("ابني سما يتنفس").category is None  # not a one-letter prefix
+    assert cues.check("SOS!").category == "threat"  # a cue as short as the lookup key
+    assert cues.check("so s").category is None
+    assert cues.check("sos, knife in his leg").category == "medical"  # first listed, in "ar"
+    assert cues.check("a knife in his leg").category == "medical"
+    assert cues.check("a knife in his le").category is None
+
+
+def _reference_patterns(raw: dict) -> dict[str, re.Pattern[str]]:
+    """The matching rule written as one regular expression per category (the old matcher)."""
+    parts: dict[str, list[str]] = {}
+    for lists in raw.values():
+        for category, listed in (lists.get("cues") or {}).items():
+            for cue in map(lambda c: normalise(str(c)).strip(), listed or ()):
+                if re.search(r"[\u3400-\u9fff]", cue):
+                    parts.setdefault(category, []).append(re.escape(cue))
+                elif re.search(r"[\u0600-\u06ff]", cue):
+                    prefix = r"(?<= )[\u0648\u0641\u0628\u0644\u0643]?"
+                    parts.setdefault(category, []).append(prefix + re.escape(cue))
+                elif cue:
+                    parts.setdefault(category, []).append(r"(?<= )" + re.escape(cue))
+    return {category: re.compile("|".join(p)) for category, p in parts.items()}
+
+
+def test_the_cue_index_finds_what_the_regular_expressions_find():
+    raw = {code: locale_cues(code) for code in taxonomy().languages}
+    cues = build_cues({code: {"cues": lists.get("cues")} for code, lists in raw.items()})
+    texts = [t for code in taxonomy().languages for ts in held_out(code).values() for t in ts]
+    for probe in sorted(data_path("tests", "emergency_probes").rglob("*.yml")):
+        texts += [str(t) for ts in (load_yaml(probe) or {}).values() for t in ts]
+    assert len(texts) >= 1000
+    patterns = _reference_patterns(raw)
+
+    def reference(text: str) -> str | None:
+        norm = normalise(text)
+        return next((c for c in cues.categories if patterns[c].search(norm)), None)
+
+    def indexed(text: str) -> str | None:
+        found = cues.danger.labels(normalise(text))
+        return cues.categories[min(found)] if found else None
+
+    differ = [t for t in texts if indexed(t) != reference(t)]
+    assert not differ, differ[:5]
+
+
+@pytest.mark.parametrize("code", taxonomy().languages)
+def test_no_off_topic_training_example_is_someone_in_danger(code):
+    """Examples of ``out_of_scope`` teach the classifier to let a message go: a crisis among
+    them ("I have severe chest pain" in Persian, once) teaches it to ignore danger."""
+    examples = nlu_examples(data_path("data", "nlu", code)).get("out_of_scope", [])
+    assert examples, code
+    signals = {t: emergency_cues().check(t) for t in examples}
+    tripped = [
+        t for t, s in signals.items() if s.category not in (None, GENERAL) and not s.ordinary
+    ]
+    assert not tripped, tripped
 
 
 @pytest.mark.parametrize("code", taxonomy().languages)

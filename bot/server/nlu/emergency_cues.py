@@ -45,19 +45,68 @@ def normalise(text: str) -> str:
     return " " + _NON_WORD.sub(" ", stripped).strip() + " "
 
 
-def _pattern(cues: list[str]) -> re.Pattern[str] | None:
-    parts = []
-    for cue in {normalise(c).strip() for c in cues if c and str(c).strip()}:
-        if not cue:
-            continue
-        escaped = re.escape(cue)
-        if _NO_SPACES_SCRIPT.search(cue):
-            parts.append(escaped)
-        elif _ARABIC_SCRIPT.search(cue):
-            parts.append(r"(?<= )" + _ARABIC_CLITIC + escaped)
-        else:
-            parts.append(r"(?<= )" + escaped)
-    return re.compile("|".join(sorted(parts, key=len, reverse=True))) if parts else None
+# Cues are looked up by their first characters at each place a cue may start, instead of one
+# regular expression over thousands of alternatives: the check stays ~0.1 ms a message however
+# long the lists grow (a regex took 1.3 ms with ~2,500 cues and 6 ms with ~8,000).
+_KEY = 3
+_ANYWHERE, _WORD_START, _AFTER_CLITIC = "anywhere", "word", "clitic"
+
+
+@dataclass(frozen=True)
+class CueIndex:
+    """Normalised cues by their first ``_KEY`` characters (shorter cues by themselves)."""
+
+    by_key: dict[str, tuple[tuple[str, str, int], ...]]  # key -> (cue, where it may start, label)
+    has_anywhere: bool
+
+    @classmethod
+    def build(cls, labelled: list[tuple[str, int]]) -> CueIndex:
+        table: dict[str, dict[str, tuple[str, str, int]]] = {}
+        for raw, label in labelled:
+            cue = normalise(raw).strip()
+            if not cue:
+                continue
+            if _NO_SPACES_SCRIPT.search(cue):
+                where = _ANYWHERE
+            elif _ARABIC_SCRIPT.search(cue):
+                where = _AFTER_CLITIC
+            else:
+                where = _WORD_START
+            entries = table.setdefault(cue[:_KEY], {})
+            # The same cue in two lists keeps its first label (the lists' order is the priority).
+            entries.setdefault(cue, (cue, where, label))
+        by_key = {key: tuple(entries.values()) for key, entries in table.items()}
+        return cls(by_key, any(w == _ANYWHERE for e in by_key.values() for _, w, _ in e))
+
+    def labels(self, norm: str) -> set[int]:
+        """The labels of every cue found in ``norm`` (a ``normalise``d text)."""
+        found: set[int] = set()
+        for start, kinds in self._starts(norm):
+            for length in range(1, _KEY + 1):
+                for cue, where, label in self.by_key.get(norm[start : start + length], ()):
+                    # A cue no longer than the key is the key itself: the lookup matched it.
+                    if where in kinds and (len(cue) <= _KEY or norm.startswith(cue, start)):
+                        found.add(label)
+        return found
+
+    def _starts(self, norm: str) -> list[tuple[int, frozenset[str]]]:
+        every = _WORD_KINDS
+        starts: list[tuple[int, frozenset[str]]] = []
+        anywhere = self.has_anywhere and bool(_NO_SPACES_SCRIPT.search(norm))
+        for i in range(1, len(norm)):
+            if norm[i - 1] == " ":
+                starts.append((i, every))
+                if norm[i] in _ARABIC_CLITICS:
+                    starts.append((i + 1, _CLITIC_KINDS))
+            elif anywhere:
+                starts.append((i, _ANYWHERE_KINDS))
+        return starts
+
+
+_ARABIC_CLITICS = frozenset(_ARABIC_CLITIC.strip("[]?"))
+_WORD_KINDS = frozenset({_WORD_START, _AFTER_CLITIC, _ANYWHERE})
+_CLITIC_KINDS = frozenset({_AFTER_CLITIC, _ANYWHERE})
+_ANYWHERE_KINDS = frozenset({_ANYWHERE})
 
 
 @dataclass(frozen=True)
@@ -74,36 +123,40 @@ class Signal:
 
 @dataclass(frozen=True)
 class EmergencyCues:
-    categories: dict[str, re.Pattern[str]]
+    categories: tuple[str, ...]  # in the lists' order: the first found names the danger
+    danger: CueIndex  # labels: positions in ``categories``
     bare: frozenset[str]
-    ordinary: re.Pattern[str] | None
+    ordinary: CueIndex  # one label
 
     def check(self, text: str) -> Signal:
         norm = normalise(text)
-        ordinary = bool(self.ordinary and self.ordinary.search(norm))
+        ordinary = bool(self.ordinary.labels(norm))
         stripped = norm.strip()
         if stripped in self.bare:
             return Signal(GENERAL, ordinary=False)
         if _BARE_NUMBER.match(stripped) and "?" not in text and not ordinary:
             return Signal(GENERAL, ordinary=False)
-        for category, pattern in self.categories.items():
-            if pattern.search(norm):
-                return Signal(category, ordinary)
-        return Signal(None, ordinary)
+        found = self.danger.labels(norm)
+        return Signal(self.categories[min(found)] if found else None, ordinary)
 
 
 def build_cues(raw_by_language: dict[str, dict]) -> EmergencyCues:
     """Joins the cue lists of every language into one matcher."""
-    by_category: dict[str, list[str]] = {}
+    categories: list[str] = []
+    danger: list[tuple[str, int]] = []
     bare: set[str] = set()
-    ordinary: list[str] = []
+    ordinary: list[tuple[str, int]] = []
     for raw in raw_by_language.values():
         for category, cues in (raw.get("cues") or {}).items():
-            by_category.setdefault(category, []).extend(str(c) for c in cues or ())
+            if category not in categories:
+                categories.append(category)
+            label = categories.index(category)
+            danger.extend((str(c), label) for c in cues or () if c is not None)
         bare.update(normalise(str(c)).strip() for c in raw.get("bare") or ())
-        ordinary.extend(str(c) for c in raw.get("ordinary") or ())
-    categories = {c: p for c, cues in by_category.items() if (p := _pattern(cues)) is not None}
-    return EmergencyCues(categories, frozenset(bare - {""}), _pattern(ordinary))
+        ordinary.extend((str(c), 0) for c in raw.get("ordinary") or () if c is not None)
+    return EmergencyCues(
+        tuple(categories), CueIndex.build(danger), frozenset(bare - {""}), CueIndex.build(ordinary)
+    )
 
 
 @functools.lru_cache(maxsize=1)
