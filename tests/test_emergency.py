@@ -145,6 +145,21 @@ def test_no_question_the_bot_answers_trips_a_danger_cue(code):
     assert not tripped, tripped
 
 
+def test_calm_questions_about_past_dangers_are_no_cry_for_help():
+    """ "My father had a stroke last year, can he get home care?" asks about home care: 112 first
+    would not answer it. 195 such questions (tests/fixtures/emergency_calm/, helper-written,
+    used to tune the ordinary phrases); a cue with no ordinary phrase may trip at most 1 in 20
+    (4 did when written: a febrile seizure, a drowning in 2019, an overdose, epilepsy)."""
+    questions = [
+        str(q)
+        for path in sorted(data_path("tests", "fixtures", "emergency_calm").glob("*.yml"))
+        for q in load_yaml(path)
+    ]
+    assert len(questions) >= 150
+    alarms = [q for q in questions if (s := emergency_cues().check(q)).found and not s.ordinary]
+    assert len(alarms) <= 0.05 * len(questions), alarms
+
+
 @pytest.mark.parametrize(
     "text, category",
     [
