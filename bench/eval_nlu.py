@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -254,6 +255,70 @@ def report(scores: dict, png_name: str) -> str:
     return "\n".join(lines)
 
 
+FALLBACK_GRID = ((0.2, 0.25, 0.3), (0.0, 0.02, 0.05))
+
+
+def fallback_settings() -> tuple[float, float]:
+    """The fallback classifier's threshold and ambiguity threshold in config.yml."""
+    for component in load_yaml(data_path("config.yml"))["pipeline"]:
+        if component["name"].endswith("FallbackClassifier"):
+            return float(component["threshold"]), float(component["ambiguity_threshold"])
+    raise LookupError("no fallback classifier in config.yml")
+
+
+def fallback_decision(parse: dict, threshold: float, ambiguity: float, current: tuple) -> str:
+    """The intent the parse would have had with other fallback settings, from its ranking.
+    A fallback the current settings do not explain (a language we don't speak, a municipality
+    follow-up) stays a fallback; an emergency is never one."""
+    intent = parse["intent"]["name"]
+    ranking = [r for r in parse.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
+    if intent == EMERGENCY or not ranking:
+        return intent
+    first = ranking[0]["confidence"]
+    margin = first - (ranking[1]["confidence"] if len(ranking) > 1 else 0.0)
+    if intent == "nlu_fallback" and first >= current[0] and margin >= current[1]:
+        return intent
+    if first < threshold or margin < ambiguity:
+        return "nlu_fallback"
+    return ranking[0]["name"]
+
+
+def fallback_sweep(
+    rows: list, parsed: list[dict], canonical: list[dict], canonical_parsed: list[dict]
+) -> str:
+    """Topic accuracy (written set, factual questions) and off-topic rejection under other
+    fallback settings, recomputed from one model's rankings (no retraining)."""
+    current = fallback_settings()
+    lines = [
+        "## Fallback settings (recomputed from the rankings)",
+        "",
+        "| threshold | ambiguity | written topic % | off-topic rejected % | factual topic % |",
+        "|---|---|---|---|---|",
+    ]
+
+    def percent(hits: list[bool]) -> str:
+        return f"{100 * sum(hits) / max(len(hits), 1):.1f}"
+
+    for threshold, ambiguity in itertools.product(*FALLBACK_GRID):
+        topical, off = [], []
+        for (_, gold, _), parse in zip(rows, parsed, strict=True):
+            decided = fallback_decision(parse, threshold, ambiguity, current)
+            if gold == OUT_OF_SCOPE:
+                off.append(decided in REJECTED)
+            else:
+                topical.append(decided == gold)
+        factual = [
+            fallback_decision(parse, threshold, ambiguity, current) == row["topic"]
+            for row, parse in zip(canonical, canonical_parsed, strict=True)
+        ]
+        mark = " (config.yml)" if (threshold, ambiguity) == current else ""
+        lines.append(
+            f"| {threshold}{mark} | {ambiguity} | {percent(topical)} | {percent(off)} | "
+            f"{percent(factual)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=data_path("models", "kotobot.tar.gz"))
@@ -265,6 +330,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--emergency", type=Path, default=data_path("tests", "emergency_eval"))
     parser.add_argument("--probes", type=Path, default=data_path("tests", "emergency_probes"))
+    parser.add_argument(
+        "--fallback-sweep", action="store_true",
+        help="also report other fallback thresholds, recomputed from the rankings",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     rows = load_test_set(args.tests)
     real_rows = load_real_questions(args.real)
@@ -315,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if probe_rows:
         text += probe_report(probe_rows, probe_predicted)
+    if args.fallback_sweep:
+        text += "\n" + fallback_sweep(rows, parsed[: len(rows)], canonical_rows, canonical_parsed)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "eval.md").write_text(text, "utf-8")
     print(text)
