@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import re
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -131,6 +132,11 @@ def load_probes(directory: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _natural(name: str) -> tuple:
+    """round2 before round10."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
 def probe_report(rows: list[tuple[str, str, str]], predicted: list[str]) -> str:
     counts: dict[str, Counter] = defaultdict(Counter)
     for (round_name, kind, _), guess in zip(rows, predicted, strict=True):
@@ -144,7 +150,7 @@ def probe_report(rows: list[tuple[str, str, str]], predicted: list[str]) -> str:
         "| round | crisis → emergency (112 first) | look-alikes taken for emergencies |",
         "|---|---|---|",
     ]
-    for round_name, c in sorted(counts.items()):
+    for round_name, c in sorted(counts.items(), key=lambda item: _natural(item[0])):
         lines.append(
             f"| {round_name} | {c['crisis_emergency']}/{c['crisis']} = "
             f"{100 * c['crisis_emergency'] / max(c['crisis'], 1):.1f}% | "

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
     CountVectorsFeaturizer,
 )
@@ -21,6 +21,8 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUEN
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from scipy.sparse import coo_matrix, csr_matrix
+
+from bot.server.nlu.clauses import CLAUSE_FEATURES_KEY, CLAUSES_KEY, clause_spans, group_tokens
 
 
 def sentence_parts(message: Message, attribute: str = TEXT) -> list[Any]:
@@ -108,7 +110,36 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
             sequences, sentences = self._create_features(attribute, all_tokens)
             for message, sequence, sentence in zip(messages, sequences, sentences, strict=True):
                 self.add_features_to_message(sequence, sentence, attribute, message)
+            if attribute == TEXT:
+                self._add_clause_features(messages, all_tokens)
         return messages
+
+    def _add_clause_features(self, messages: list[Message], all_tokens: list[list[str]]) -> None:
+        """One feature row per clause of a message of several (bot/server/nlu/clauses.py), for
+        the emergency check; the clauses of all messages in one transform. Prediction only."""
+        vectorizer = self.vectorizers.get(TEXT)
+        if not vectorizer:
+            return
+        texts, owners = [], []
+        for message, tokens in zip(messages, all_tokens, strict=True):
+            spans = message.get(CLAUSES_KEY)
+            if spans is None:
+                spans = clause_spans(message.get(TEXT) or "")
+                message.set(CLAUSES_KEY, spans)
+            token_objects = message.get(TOKENS_NAMES[TEXT]) or []
+            if not spans or len(token_objects) != len(tokens):
+                continue
+            groups = group_tokens(spans, [t.start for t in token_objects], tokens)
+            owners.append((message, len(groups)))
+            texts.extend(" ".join(group) for group in groups)
+        if not texts:
+            return
+        matrix = vectorizer.transform(texts).tocsr()
+        row = 0
+        for message, count in owners:
+            parts = message.get(CLAUSE_FEATURES_KEY) or []
+            message.set(CLAUSE_FEATURES_KEY, [*parts, matrix[row : row + count]])
+            row += count
 
     def add_features_to_message(
         self, sequence: Any, sentence: Any, attribute: str, message: Message

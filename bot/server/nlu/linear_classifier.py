@@ -21,10 +21,13 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, hstack
 
+from bot.server.nlu.clauses import CLAUSE_EMERGENCY_KEY, CLAUSE_FEATURES_KEY
 from bot.server.nlu.featurizer import sentence_matrix
 from bot.server.nlu.lbfgs import fit_logistic_regression
+
+EMERGENCY_INTENT = "emergency"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -58,7 +61,26 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         self._column_major()  # a model trained before persist() did it
-        return super().process(messages)
+        super().process(messages)
+        self._score_clauses(messages)
+        return messages
+
+    def _score_clauses(self, messages: list[Message]) -> None:
+        """The emergency probability of each clause of a message of several clauses
+        (bot/server/nlu/clauses.py), for the emergency check after this component."""
+        classes = list(getattr(self.clf, "classes_", ()))
+        if EMERGENCY_INTENT not in classes:
+            return
+        column = classes.index(EMERGENCY_INTENT)
+        for message in messages:
+            parts = message.get(CLAUSE_FEATURES_KEY)
+            if not parts:
+                continue
+            matrix = hstack(parts, format="csr")
+            if matrix.shape[1] != self.clf.n_features_in_:
+                continue  # not the features this model was trained on: no clause check
+            probabilities = self.clf.predict_proba(matrix)[:, column]
+            message.set(CLAUSE_EMERGENCY_KEY, [float(p) for p in probabilities])
 
     def _column_major(self) -> None:
         coef = getattr(self.clf, "coef_", None)
