@@ -205,7 +205,10 @@ def test_look_alike_questions_are_not_taken_for_emergencies(nlu):
     "message, language",
     [("Мой муж бьёт меня, я боюсь", "ru"), ("mieheni lyö minua", "fi"), ("112", "fi"),
      ("help!!", "en"), ("أريد أن أنتحر", "ar"),
-     ("J'ai besoin d'une ambulance, mon père ne respire plus", "fr")],
+     ("J'ai besoin d'une ambulance, mon père ne respire plus", "fr"),
+     # an errand first, the danger in a later clause without a cue word (the clause check)
+     ("hej jag ville boka tid på hälsocentralen men min pappa kan inte prata ordentligt och "
+      "ena sidan av ansiktet hänger", "sv")],
 )  # fmt: skip
 @pytest.mark.e2e
 def test_112_comes_first_in_the_users_language(bot, message, language):
