@@ -261,7 +261,7 @@ def report(scores: dict, png_name: str) -> str:
     return "\n".join(lines)
 
 
-FALLBACK_GRID = ((0.2, 0.25, 0.3), (0.0, 0.02, 0.05))
+FALLBACK_GRID = ((0.1, 0.15, 0.2, 0.25, 0.3), (0.0, 0.02, 0.05))
 
 
 def fallback_settings() -> tuple[float, float]:

@@ -221,3 +221,76 @@ def test_count_features_fingerprint_follows_the_content():
     combined = features([1, 2], [3, 5])
     combined.combine_with_features(features([4], [0]))  # Rasa resets the cached fingerprint
     assert combined.fingerprint() != base
+
+
+def _trained_featurizer(tmp_path, detector, tokenizer, texts, config):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.server.nlu.featurizer import SentenceCountVectorsFeaturizer
+
+    messages = [parsed(detector, tokenizer, t) for t in texts]
+    for message in messages:
+        message.set("intent", "x")
+    config = {**SentenceCountVectorsFeaturizer.get_default_config(), **config}
+    context = ExecutionContext(GraphSchema({}), "test")
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    storage = LocalModelStorage(tmp_path)
+    featurizer = SentenceCountVectorsFeaturizer.create(config, storage, Resource("f"), context)
+    featurizer.train(TrainingData(messages))
+    return featurizer
+
+
+TRAIN_TEXTS = [
+    "how do i book a doctor",
+    "my husband hit me",
+    "housing allowance from kela",
+    "kela kela kela housing",
+]
+
+
+def test_sentence_norm_scales_each_row_to_the_same_length(tmp_path, detector, tokenizer):
+    """A long message and a short one weigh the same; the words they have stay the same."""
+    import numpy as np
+
+    raw = _trained_featurizer(tmp_path / "raw", detector, tokenizer, TRAIN_TEXTS, {})
+    scaled = _trained_featurizer(
+        tmp_path / "scaled", detector, tokenizer, TRAIN_TEXTS, {"sentence_norm": 3}
+    )
+    texts = ["kela", "kela kela kela housing allowance from kela"]
+    rows = {}
+    for name, featurizer in (("raw", raw), ("scaled", scaled)):
+        messages = [parsed(detector, tokenizer, t) for t in texts]
+        featurizer.process(messages)
+        rows[name] = [m.get_sparse_features("text")[1].features.tocsr() for m in messages]
+    for raw_row, scaled_row in zip(rows["raw"], rows["scaled"], strict=True):
+        assert np.isclose(np.linalg.norm(scaled_row.data), 3.0)
+        assert (raw_row.indices == scaled_row.indices).all()
+        assert np.allclose(
+            scaled_row.data / scaled_row.data.max(), raw_row.data / raw_row.data.max()
+        )
+    assert np.linalg.norm(rows["raw"][1].data) > 3 * np.linalg.norm(rows["raw"][0].data)
+
+
+def test_a_message_of_several_clauses_gets_a_feature_row_per_clause(tmp_path, detector, tokenizer):
+    """At prediction time only; each clause's row is what the clause alone would get."""
+    from bot.server.nlu.clauses import CLAUSE_FEATURES_KEY, CLAUSES_KEY
+
+    featurizer = _trained_featurizer(
+        tmp_path, detector, tokenizer, TRAIN_TEXTS, {"sentence_norm": 3}
+    )
+    text = "housing allowance from kela, but my husband hit me"
+    whole = parsed(detector, tokenizer, text)
+    single = parsed(detector, tokenizer, "how do i book a doctor")
+    featurizer.process([whole, single])
+    spans = whole.get(CLAUSES_KEY)
+    assert [text[a:b] for a, b in spans] == ["housing allowance from kela", "but my husband hit me"]
+    (rows,) = whole.get(CLAUSE_FEATURES_KEY)
+    assert rows.shape[0] == 2
+    alone = parsed(detector, tokenizer, "but my husband hit me")
+    featurizer.process([alone])
+    expected = alone.get_sparse_features("text")[1].features.tocsr()
+    assert (rows[1] != expected).nnz == 0
+    assert single.get(CLAUSES_KEY) == [] and single.get(CLAUSE_FEATURES_KEY) is None

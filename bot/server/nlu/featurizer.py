@@ -69,6 +69,17 @@ def sentence_matrix(messages: list[Message], attribute: str = TEXT) -> csr_matri
     ).tocsr()
 
 
+def scaled_rows(matrix: csr_matrix, length: float) -> csr_matrix:
+    """Every non-empty row scaled to Euclidean ``length`` (float32; the same non-zeros)."""
+    values = matrix.data.astype(np.float32)
+    counts = np.diff(matrix.indptr)
+    rows = np.repeat(np.arange(len(counts)), counts)
+    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(counts)))
+    factors = np.divide(length, norms, out=np.zeros_like(norms), where=norms > 0)
+    values *= factors[rows].astype(np.float32)
+    return csr_matrix((values, matrix.indices, matrix.indptr), shape=matrix.shape)
+
+
 class CountFeatures(Features):
     """Rasa's Features with a fingerprint hashed from the matrix's arrays.
 
@@ -93,7 +104,17 @@ class CountFeatures(Features):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
-    """CountVectorsFeaturizer that adds only sentence features."""
+    """CountVectorsFeaturizer that adds only sentence features.
+
+    ``sentence_norm``: each message's row scaled to this Euclidean length (None: raw counts, as
+    Rasa). With raw counts a long question with a story before it outweighs a short one by its
+    length alone, and the featurizer with more columns per word (character n-grams) outweighs
+    the other; with scaled rows the words that name the topic still count in a long message.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {**CountVectorsFeaturizer.get_default_config(), "sentence_norm": None}
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Rasa's ``process`` transforms one message at a time; this transforms every message of
@@ -135,6 +156,9 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
         if not texts:
             return
         matrix = vectorizer.transform(texts).tocsr()
+        norm = self._config.get("sentence_norm")
+        if norm:
+            matrix = scaled_rows(matrix, float(norm))
         row = 0
         for message, count in owners:
             parts = message.get(CLAUSE_FEATURES_KEY) or []
@@ -161,6 +185,9 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
         matrix = vectorizer.transform(texts) if texts else None
         if matrix is not None:
             matrix.sort_indices()
+            norm = self._config.get("sentence_norm")
+            if norm:
+                matrix = scaled_rows(matrix, float(norm))
         sentences, row = [], 0
         for tokens in all_tokens:
             if not tokens:
