@@ -119,3 +119,34 @@ def test_a_word_or_two_needs_a_clearer_answer():
     assert component.decide("citizenship", ranking, short=True)["id"] is None
     clear = [{"id": "fee", "confidence": 0.75}, {"id": "dual", "confidence": 0.05}]
     assert component.decide("citizenship", clear, short=True)["id"] == "fee"
+
+
+def test_answer_only_examples_teach_the_answer_not_the_topic(tmp_path):
+    """data/nlu/<code>/official_phrasing.yml: `answer_only` examples train the answer models of
+    their topic, and the topic classifier never sees them (so never learns a topic from them)."""
+    from bot.server.nlu.linear_classifier import LinearIntentClassifier
+
+    def answer_only(text: str, answer: str) -> Message:
+        metadata = {"answer": answer, "answer_only": True}
+        return featurize(Message.build(text, "residence_permit", intent_metadata=metadata))
+
+    data = TrainingData([
+        *[example(t, "citizenship", "residence_time") for t in ["years citizenship", "years"]],
+        *[example(t, "citizenship", "fee") for t in ["citizenship fee", "fee cost"]],
+        *[example(t, "greet") for t in ["hello", "hello hello"]],
+        *[answer_only(t, "permit_card") for t in ["passport two", "two passport passport"]],
+        *[answer_only(t, "fees") for t in ["cost", "cost cost fee"]],
+    ])  # fmt: skip
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(None, None)
+    classifier = LinearIntentClassifier.create(
+        LinearIntentClassifier.get_default_config(), storage, Resource("intents"), context
+    )
+    classifier.train(data)
+    assert sorted(classifier.clf.classes_) == ["citizenship", "greet"]
+
+    selector = AnswerSelector.create(
+        AnswerSelector.get_default_config(), storage, Resource("answers"), context
+    )
+    selector.train(data)
+    assert sorted(selector.models) == ["citizenship", "residence_permit"]
+    assert parse(selector, "two passport passport", "residence_permit")["id"] == "permit_card"

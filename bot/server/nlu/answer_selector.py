@@ -18,6 +18,9 @@ in all, where one model over every answer would take hundreds. The topic's other
 used as a "general" class: many of them are specific questions the content has no answer for, and
 with them the general class swallowed specific questions (measured: 82% vs 89% on the canonical
 questions). A question is general when no answer is likely enough.
+
+An example block with ``answer_only: true`` beside its ``answer`` teaches this component only, not
+the topic classifier (see :func:`answer_only`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from bot.server.nlu.featurizer import sentence_matrix, sentence_parts
 log = logging.getLogger(__name__)
 
 ANSWER_KEY = "answer"
+ANSWER_ONLY_KEY = "answer_only"
 COMMAND_PREFIX = "/"
 RANKING_LENGTH = 5
 OTHER_TOPICS = 2
@@ -60,6 +64,14 @@ def answer_label(message: Message) -> str | None:
     metadata = (message.get(METADATA) or {}).get(METADATA_INTENT) or {}
     answer = metadata.get(ANSWER_KEY) if isinstance(metadata, dict) else None
     return str(answer) if answer else None
+
+
+def answer_only(message: Message) -> bool:
+    """True for an example that teaches which answer within its topic a question asks for, but
+    not which topic: data/nlu/<code>/official_phrasing.yml. In the topic classifier those
+    helper-written examples cost 1-3 points on real questions; in the answer models they gain."""
+    metadata = (message.get(METADATA) or {}).get(METADATA_INTENT) or {}
+    return bool(isinstance(metadata, dict) and metadata.get(ANSWER_ONLY_KEY))
 
 
 def sentence_features(message: Message) -> scipy.sparse.csr_matrix | None:

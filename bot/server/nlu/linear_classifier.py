@@ -23,6 +23,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack
 
+from bot.server.nlu.answer_selector import answer_only
 from bot.server.nlu.clauses import CLAUSE_EMERGENCY_KEY, CLAUSE_FEATURES_KEY
 from bot.server.nlu.featurizer import sentence_matrix
 from bot.server.nlu.lbfgs import fit_logistic_regression
@@ -41,7 +42,9 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         return {**LogisticRegressionClassifier.get_default_config(), "threads": 2}
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Rasa's training, with the L-BFGS of bot/server/nlu/lbfgs.py instead of scipy's."""
+        """Rasa's training, with the L-BFGS of bot/server/nlu/lbfgs.py instead of scipy's.
+        Examples marked ``answer_only`` train the answer selector, not the topics."""
+        training_data = training_data.filter_training_examples(lambda ex: not answer_only(ex))
         X, y = self._create_training_matrix(training_data)  # noqa: N806 (Rasa's names)
         if X.shape[0] == 0:
             return self._resource
