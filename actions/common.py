@@ -25,8 +25,8 @@ def send(dispatcher: CollectingDispatcher, *replies: Reply) -> None:
 
 
 def offer_languages_if_unsure(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """The language buttons after the reply, while the language is only the default (the first
-    message was too short to tell; see bot/langid/policy.py)."""
+    """The language buttons after the reply, while the language is only a guess or the default
+    (the first message was too short to tell; see bot/langid/policy.py)."""
     if tracker.get_slot("language_unsure"):
         send(dispatcher, ask_language_reply(locale_of(tracker)))
 

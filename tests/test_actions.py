@@ -84,6 +84,16 @@ def test_first_message_too_short_to_tell_gets_english_and_is_marked_unsure():
     assert track_language(state) == {"language": "en", "language_unsure": True}
 
 
+def test_first_word_that_leans_one_way_gets_that_language_still_unsure():
+    state = _too_short_first_message("kansalaisuus", "citizenship")
+    state["latest_message"]["language"] = {"language": "fi", "confidence": 0.63, "words": 1}
+    assert track_language(state) == {"language": "fi", "language_unsure": True}
+    state["slots"].update(language="fi", language_unsure=True)
+    _, messages = run_action(ActionAnswerTopic(), state)
+    assert messages[-1]["text"] == get_locale("fi").text("ask_language")
+    assert len(messages[-1]["buttons"]) == len(taxonomy().languages)
+
+
 def test_an_unsure_language_offers_the_language_buttons_after_the_answer():
     state = _too_short_first_message("kela", "social_security")
     state["slots"].update(language="en", language_unsure=True)

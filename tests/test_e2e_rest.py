@@ -84,6 +84,17 @@ def test_a_first_message_too_short_to_tell_is_answered_in_english_with_language_
     assert not bot.slot(sender, "language_unsure")
 
 
+def test_a_first_word_that_only_leans_is_answered_in_that_language_with_buttons(bot):
+    sender = new_sender()
+    replies = bot.say(sender, "asunto")  # Finnish 0.63, Spanish 0.37: a lean, not clear
+    assert bot.slot(sender, "language") == "fi"
+    assert bot.slot(sender, "language_unsure") is True
+    assert get_locale("fi").text("ask_language") in texts(replies)
+    bot.say(sender, "I am looking for an apartment in Espoo")  # the next message decides
+    assert bot.slot(sender, "language") == "en"
+    assert not bot.slot(sender, "language_unsure")
+
+
 def test_topic_payload_with_ui_language_is_answered_in_that_language(bot):
     sender = new_sender()
     replies = bot.say(sender, "/citizenship", metadata={"language": "fr"})

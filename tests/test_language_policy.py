@@ -37,6 +37,22 @@ def test_first_turn_too_short_to_tell_takes_the_default_and_is_unsure():
     assert decision.unsure
 
 
+def test_first_turn_word_that_only_leans_takes_the_lean_and_stays_unsure():
+    decision = decide(None, detected="fi", reliable=False, confidence=0.63)  # "asunto"
+    assert (decision.language, decision.reason) == ("fi", "first_turn_lean")
+    assert decision.unsure
+    # The next message is judged as a first one: a clear word moves it, "ok" keeps the lean.
+    moved = decide("fi", unsure=True, detected="es", reliable=False, confidence=0.9)
+    assert (moved.language, moved.unsure) == ("es", False)
+    kept = decide("fi", unsure=True, detected="tr", reliable=False, confidence=0.3)
+    assert (kept.language, kept.unsure) == ("fi", True)
+
+
+def test_a_lean_needs_more_likely_than_all_others_together():
+    decision = decide(None, detected="fi", reliable=False, confidence=0.33)  # "ok"
+    assert (decision.language, decision.reason) == ("en", "default")
+
+
 def test_after_an_unsure_default_the_next_message_is_judged_as_a_first_one():
     # "kiitos" would not move a settled English conversation, but an unsure default it does.
     assert decide("en", detected="fi", reliable=False, confidence=0.93).language == "en"

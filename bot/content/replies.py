@@ -65,7 +65,7 @@ def ask_language_reply(locale: Locale) -> Reply:
 
 def with_language_choice(locale: Locale, reply: Reply) -> Reply:
     """``reply`` followed by the language question and buttons, for a conversation whose language
-    is only the default (its first message was too short to tell, see bot/langid/policy.py)."""
+    is only a guess (its first message was too short to tell, see bot/langid/policy.py)."""
     if reply.get("buttons"):
         return reply
     return {

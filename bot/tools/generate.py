@@ -69,7 +69,7 @@ def build_domain(tax: Taxonomy) -> dict[str, Any]:
                 "mappings": [{"type": "custom"}],
             },
             "language_unsure": {
-                # The language is only the default: the first message was too short to tell.
+                # The language is only a guess: the first message was too short to tell.
                 # Replies offer the language buttons; the next message is judged as a first one.
                 "type": "bool",
                 "influence_conversation": False,
