@@ -14,6 +14,9 @@ RECEPTION_SOURCES = ("asylum", "municipal_reception")
 
 
 class ActionReceptionInfo(Action):
+    """After a topic card of the reception topics: who does what in reception. A specific answer
+    ("how long is temporary protection valid?") stands alone; the block would bury it."""
+
     def name(self) -> str:
         return "action_reception_info"
 
@@ -21,7 +24,8 @@ class ActionReceptionInfo(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         locale = locale_of(tracker)
-        contents = [await topic_content(topic, locale.code) for topic in RECEPTION_SOURCES]
-        send(dispatcher, reception_reply(locale, [c for c in contents if c is not None]))
+        if not tracker.get_slot("last_answer"):
+            contents = [await topic_content(topic, locale.code) for topic in RECEPTION_SOURCES]
+            send(dispatcher, reception_reply(locale, [c for c in contents if c is not None]))
         send(dispatcher, feedback_prompt(locale))
         return []

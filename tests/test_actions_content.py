@@ -49,6 +49,14 @@ def test_reception_info_lists_who_to_contact_with_official_links():
     assert messages[-1]["text"] == get_locale("uk").text("feedback_ask")
 
 
+def test_reception_info_stays_out_of_the_way_of_a_specific_answer():
+    state = state_for(
+        "temporary_protection", "uk", last_answer="temporary_protection/validity_end_date"
+    )
+    _, messages = run_action(ActionReceptionInfo(), state)
+    assert [m["text"] for m in messages] == [get_locale("uk").text("feedback_ask")]
+
+
 def test_service_details_asks_for_the_municipality_once():
     events, messages = run_action(ActionServiceDetails(), state_for("employment", "tr"))
     assert messages[0]["text"] == get_locale("tr").text("followup_hint")
