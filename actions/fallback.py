@@ -17,6 +17,7 @@ from bot.content.replies import fallback_reply, unsupported_language_reply
 from bot.core.taxonomy import taxonomy
 
 SUGGESTIONS = 3
+NLU_FALLBACK = "nlu_fallback"  # Rasa's DEFAULT_NLU_FALLBACK_INTENT_NAME
 # A message the NLU did not place ("and for children?") is answered within the conversation's
 # topic when one of that topic's specific answers is at least this likely.
 FOLLOW_UP_CONFIDENCE = 0.5
@@ -26,6 +27,15 @@ def likeliest_topics(parse_data: dict[str, Any], limit: int = SUGGESTIONS) -> li
     ranking = parse_data.get("intent_ranking") or []
     topics = [entry.get("name") for entry in ranking if taxonomy().is_topic(entry.get("name"))]
     return topics[:limit]
+
+
+def torn_between_topics(parse_data: dict[str, Any]) -> bool:
+    """The fallback came from a near tie, not from low confidence: the two likeliest topics both
+    reach the fallback threshold (the ``nlu_fallback`` entry carries it as its confidence)."""
+    ranking = parse_data.get("intent_ranking") or []
+    bar = next((e.get("confidence") for e in ranking if e.get("name") == NLU_FALLBACK), None)
+    topics = [e for e in ranking if taxonomy().is_topic(e.get("name"))]
+    return bar is not None and len(topics) >= 2 and float(topics[1]["confidence"]) >= float(bar)
 
 
 def follow_up_answer(parse_data: dict[str, Any], last_topic: str | None) -> str | None:
@@ -65,6 +75,7 @@ class ActionFallbackSuggestions(Action):
         await asyncio.to_thread(
             FeedbackLog().record, FALLBACK, tracker.get_slot("language"), None, parse.get("text")
         )
-        send(dispatcher, *fallback_reply(locale, likeliest_topics(parse)))
+        torn = torn_between_topics(parse)
+        send(dispatcher, *fallback_reply(locale, likeliest_topics(parse), torn))
         offer_languages_if_unsure(dispatcher, tracker)
         return []

@@ -127,6 +127,29 @@ def test_and_in_tampere_follow_up_gives_local_services(monkeypatch):
     assert "Maahanmuuttajien neuvonta" in messages[0]["text"]
 
 
+def _fallback_state(language: str, ranking: list[tuple[str, float]]) -> dict:
+    state = load_tracker_state("first_message_arabic", slots={"language": language})
+    state["latest_message"]["intent"] = {"name": ranking[0][0], "confidence": ranking[0][1]}
+    state["latest_message"]["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
+    return state
+
+
+def test_a_near_tie_between_topics_asks_which_one_without_saying_sorry():
+    # "Vilka dokument behöver jag för uppehållstillstånd på grund av arbete?": 0.25 / 0.24
+    torn = [("nlu_fallback", 0.2), ("work_based_immigration", 0.25), ("residence_permit", 0.24)]
+    _, messages = run_action(ActionFallbackSuggestions(), _fallback_state("sv", torn))
+    sv = get_locale("sv")
+    assert messages[0]["text"] == sv.text("fallback_ambiguous")
+    assert [b["payload"] for b in messages[0]["buttons"]][:2] == [
+        "/work_based_immigration",
+        "/residence_permit",
+    ]
+    assert all(m.get("text") != sv.text("fallback") for m in messages)
+    lost = [("nlu_fallback", 0.2), ("work_based_immigration", 0.12), ("residence_permit", 0.09)]
+    _, messages = run_action(ActionFallbackSuggestions(), _fallback_state("sv", lost))
+    assert messages[0]["text"] == sv.text("fallback")
+
+
 def test_not_understood_questions_are_logged_for_editors(feedback_db):
     state = load_tracker_state("first_message_arabic", slots={"language": "ar"})
     state["latest_message"]["intent"] = {"name": "nlu_fallback"}

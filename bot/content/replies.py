@@ -44,9 +44,15 @@ def help_reply(locale: Locale) -> Reply:
     return {"text": locale.text("help"), "buttons": buttons}
 
 
-def fallback_reply(locale: Locale, suggested_topics: Iterable[str]) -> list[Reply]:
-    replies = [text_reply(locale, "fallback")]
+def fallback_reply(
+    locale: Locale, suggested_topics: Iterable[str], torn: bool = False
+) -> list[Reply]:
+    """``torn``: the question was understood but fits two topics about equally; asking which
+    one is then the whole reply (no "sorry, I didn't understand")."""
     buttons = [topic_button(locale, topic) for topic in suggested_topics]
+    if torn and buttons:
+        return [{"text": locale.text("fallback_ambiguous"), "buttons": buttons}]
+    replies = [text_reply(locale, "fallback")]
     if buttons:
         replies.append({"text": locale.text("fallback_suggestions"), "buttons": buttons})
     return replies
