@@ -79,7 +79,11 @@ class LanguageDetector:
         script = foreign_script(text, self.languages)
         if script:
             return Detection(None, 0.0, False, len(words), unsupported=script)
-        evidence = " ".join(words) if words else text
+        if not words:
+            # Only neutral words ("hi", "ok", "kela", "hmm") or none: nothing tells the language.
+            # Their letters alone made "hi" Somali (0.21) and "hii" Somali (0.68).
+            return Detection(None, 0.0, False, 0)
+        evidence = " ".join(words)
         scores = self._backend.scores(evidence)
         if not scores:
             return Detection(None, 0.0, False, len(words))

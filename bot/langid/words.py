@@ -102,6 +102,10 @@ class WordSettings:
     unseen_depth: float = 1.5
     # Languages without a list: at most this many decades below the best listed estimate.
     unlisted_margin: float = 1.0
+    # ... and never above this: a word our Somali or Estonian texts do not mark as theirs is
+    # not a top word there ("thx", a whole English example at 10^-2, was Somali at 10^-3 and
+    # its letters did the rest). No change on ../shared/langid-dev's single words; -5 cost a pair.
+    unlisted_cap: float = -4.5
     # A known Estonian form counts as a word used about three times in a million (tuned: -6.0
     # took "sihid silme" and "lehmi ..." for Turkish and Finnish; word pairs 33 -> 30 wrong).
     form_log10: float = -5.5
@@ -502,7 +506,7 @@ class WordEvidence:
                 )
             else:  # no frequency list at all (the benchmark's rows of one source)
                 fallback = -(FREQUENCY_DEPTH + settings.unseen_depth)
-            fallbacks = np.full(len(self.languages), fallback)
+            fallbacks = np.full(len(self.languages), min(fallback, settings.unlisted_cap))
             if table.form_language >= 0 and not forms[row]:
                 column = table.form_language
                 fallbacks[column] = min(fallback, settings.unknown_form_log10)
