@@ -56,6 +56,12 @@ def test_an_english_chat_word_is_not_taken_for_a_language_without_a_word_list(de
     assert detector.detect("thx").language == "en"
 
 
+def test_a_word_known_only_in_another_script_does_not_favour_a_language_without_a_list(detector):
+    # "privet" is a Russian greeting example typed in Latin letters; Russian cannot be read from
+    # Latin letters, and Somali (no frequency list) was estimated from Russian's -2 and won.
+    assert detector.detect("privet").language != "so"
+
+
 def test_finnish_terms_inside_other_languages_do_not_count(detector):
     assert detector.detect("كيف أحصل على kotoutumissuunnitelma").language == "ar"
     assert detector.detect("как записаться на suomen kielen kurssi").language == "ru"

@@ -479,10 +479,17 @@ class WordEvidence:
         self._listed = ~np.isnan(self.table.depth)
         self._unseen = -(self.table.depth + self.settings.unseen_depth)
 
-    def values(self, words: Sequence[str]) -> np.ndarray:
+    def values(self, words: Sequence[str], candidates: Sequence[str] | None = None) -> np.ndarray:
         """(words, languages) estimates of log10 P(word | language); a row of NaN for a word no
-        source knows (it says nothing)."""
+        source knows (it says nothing). ``candidates``: the languages the letters allow (the
+        n-grams' candidates); only their lists set the estimate of a language without a list, so
+        that "privet", a Russian example typed in Latin letters, does not make Somali likely."""
         settings, table = self.settings, self.table
+        listed_mask = self._listed
+        if candidates is not None:
+            allowed = np.zeros(len(self.languages), dtype=bool)
+            allowed[[self._column[code] for code in candidates if code in self._column]] = True
+            listed_mask = self._listed & allowed
         normalized = [normalize(word) for word in words]
         hashes = word_hashes(normalized) if normalized else np.zeros(0, dtype=np.uint64)
         keys = _keys(hashes)
@@ -499,8 +506,8 @@ class WordEvidence:
                 column = table.form_language
                 known[column] = np.fmax(known[column], settings.form_log10)
             estimate = np.where(self._listed, np.fmax(known, self._unseen), np.nan)
-            if self._listed.any():
-                listed = estimate[self._listed]
+            if listed_mask.any():
+                listed = estimate[listed_mask]
                 fallback = max(
                     float(np.median(listed)), float(listed.max()) - settings.unlisted_margin
                 )
@@ -524,7 +531,7 @@ class WordEvidence:
         log_confidence = np.log(np.maximum([p for _, p in scores], 1e-300))
         clear = len(words) >= settings.clear_min_words and scores[0][1] >= settings.clear_confidence
         if words and not clear:
-            values = self.values(words)
+            values = self.values(words, codes)
             known = ~np.isnan(values).all(axis=1)
             if known.any():
                 weight = settings.one_word_weight if len(words) == 1 else settings.weight
