@@ -53,6 +53,15 @@ def test_chinese_characters_are_kept_as_tokens(detector, tokenizer):
     assert "oleskelulupa" in tokens  # the Finnish term stays one token
 
 
+def test_latin_text_of_a_chinese_example_keeps_its_words(tokenizer):
+    # Training examples carry their language (data/nlu/zh/): Latin-only ones ("ni hao",
+    # "tutkinnon tunnustaminen OPH") were split into letters, unlike the same text typed later.
+    message = Message(data={"text": "tutkinnon tunnustaminen OPH"})
+    message.set("language", {"language": "zh", "reliable": True})
+    tokenizer.process([message])
+    assert [t.text for t in message.get("text_tokens")] == ["tutkinnon", "tunnustaminen", "OPH"]
+
+
 def test_arabic_and_cyrillic_tokens(detector, tokenizer):
     arabic = parsed(detector, tokenizer, "كيف أحصل على kotoutumissuunnitelma")
     assert [t.text for t in arabic.get("text_tokens")] == [

@@ -75,6 +75,11 @@ class MultilingualTokenizer(Tokenizer):
         if _CJK.search(text):
             return "zh"
         detected = (message.get(LANGUAGE_KEY) or {}).get("language")
+        if detected == "zh":
+            # A Chinese example without Han characters ("hello", "ni hao", "tutkinnon
+            # tunnustaminen OPH"): spaCy's Chinese tokenizer would split it into single letters,
+            # which the same text typed later (detected as another language) never matches.
+            detected = None
         code = spacy_language(detected) if detected else self._default
         return code if code in self._tokenizers else self._default
 
