@@ -12,8 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import locale_of, send
 from actions.topics import answer_replies, split_answer_key
-from bot.content.replies import ask_language_reply, language_changed_reply, text_reply
+from bot.content.replies import Reply, ask_language_reply, language_changed_reply, text_reply
+from bot.core.locales import Locale
+from bot.core.nlg_keys import EMERGENCY_HELP, nlg_text_key
 from bot.langid.explicit import explicit_language
+
+EMERGENCY_INTENT = "emergency"
 
 
 class ActionChangeLanguage(Action):
@@ -29,6 +33,13 @@ class ActionChangeLanguage(Action):
         if not explicit_language(tracker.latest_message or {}):
             send(dispatcher, ask_language_reply(locale))
             return []
+        danger = previous_emergency(tracker)
+        if danger is not None:
+            # Someone who could not read the 112 advice tapped their language: the advice
+            # again, 112 first, before anything else.
+            send(dispatcher, *emergency_replies(locale, danger))
+            send(dispatcher, language_changed_reply(locale))
+            return []
         send(dispatcher, language_changed_reply(locale))
         last_topic = tracker.get_slot("last_topic")
         answer_topic, answer_id = split_answer_key(tracker.get_slot("last_answer"))
@@ -40,3 +51,18 @@ class ActionChangeLanguage(Action):
                 answer_id = None
             send(dispatcher, *await answer_replies(last_topic, locale, answer_id))
         return []
+
+
+def previous_emergency(tracker: Tracker) -> dict[str, Any] | None:
+    """The parse of the user's message before this one when it was taken for an emergency."""
+    users = [event for event in tracker.events if event.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    parse = users[-2].get("parse_data") or {}
+    return parse if (parse.get("intent") or {}).get("name") == EMERGENCY_INTENT else None
+
+
+def emergency_replies(locale: Locale, parse: dict[str, Any]) -> list[Reply]:
+    """The two emergency bubbles (112, then the helpline for the kind of danger) in ``locale``."""
+    help_key = nlg_text_key(EMERGENCY_HELP, parse, locale.texts)
+    return [text_reply(locale, EMERGENCY_INTENT), text_reply(locale, help_key)]

@@ -41,6 +41,30 @@ def test_explicit_request_switches_and_is_confirmed_in_the_new_language():
     assert messages[0]["text"] == get_locale("en").text("language_changed", language_name="English")
 
 
+def test_a_language_button_after_an_emergency_repeats_the_112_advice_in_that_language():
+    # Someone who could not read the English 112 advice taps Arabic: the advice again, in
+    # Arabic and 112 first, not the housing answer from before the emergency.
+    _, messages = run_action(
+        ActionChangeLanguage(), load_tracker_state("emergency_then_language_button")
+    )
+    arabic = get_locale("ar")
+    assert [m["text"] for m in messages] == [
+        arabic.text("emergency"),
+        arabic.text("emergency_help_suicide"),
+        arabic.text("language_changed", language_name=arabic.name),
+    ]
+    assert "112" in messages[0]["text"]
+
+
+def test_a_language_button_after_a_topic_answer_repeats_the_topic_not_the_advice():
+    state = load_tracker_state("emergency_then_language_button")
+    state["events"] = state["events"][:6] + state["events"][-1:]  # no emergency in between
+    _, messages = run_action(ActionChangeLanguage(), state)
+    texts = [m["text"] for m in messages]
+    assert get_locale("ar").text("emergency") not in texts
+    assert any("**" in text for text in texts[2:])  # the housing answer, in Arabic
+
+
 def test_change_language_without_a_language_asks_with_buttons():
     state = load_tracker_state(
         "finnish_conversation_says_ok",
