@@ -3,7 +3,7 @@
 Each text of ../shared/langid-dev (single words, word pairs, sentences) opens a new conversation;
 the slot is read back from the tracker. Issue #17's acceptance measure (two words >= 99% mean and
 >= 97% in every language, one word >= 93% mean, sentences >= 99.5%). A single word below the
-first-message lean (bot/langid/policy.py: confidence < 0.5) gets English with the language buttons.
+first-message lean (bot/langid/policy.py: confidence < 0.35) gets English with the language buttons.
 """
 
 from __future__ import annotations
