@@ -218,3 +218,20 @@ def test_112_comes_first_in_the_users_language(bot, message, language):
     assert len(replies) >= 2, "the fitting helpline follows"
     goodbyes = {str(v) for loc in all_locales() for v in [loc.texts["goodbye"]]}
     assert not any(r.get("text") in goodbyes for r in replies)
+
+
+@pytest.mark.parametrize("code", taxonomy().languages)
+def test_session_17_situations_trip_cues_and_their_calm_twins_do_not(code):
+    """Suicide in progress (all the pills, a rope, the edge), a gas smell, smoke coming in, a
+    seizure, a child's overdose: a cue, and no ordinary phrase to wait for the classifier. Their
+    calm twins ("I took my pills, can I drink alcohol?", "my son had a seizure last month",
+    "I was hit two years ago, I am safe now") must not alarm by the cues alone."""
+    checks = load_yaml(data_path("tests", "fixtures", "emergency_cue_checks", f"{code}.yml"))
+    missed = [t for t in checks["danger"] if not _alarms(t)]
+    alarmed = [t for t in checks["calm"] if _alarms(t)]
+    assert not missed and not alarmed, (missed, alarmed)
+
+
+def _alarms(text: str) -> bool:
+    signal = emergency_cues().check(text)
+    return signal.found and not signal.ordinary
