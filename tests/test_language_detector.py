@@ -44,8 +44,21 @@ def test_short_or_neutral_messages_are_not_reliable(detector, text):
 
 @pytest.mark.parametrize(
     "text",
-    ["hi", "Hii!", "hmm", "ok", "Kela", "lol 😂", "salam", "Marhaba!", "ni hao", "wifi", "Taxi?",
-     "vitayu", "privit"],
+    [
+        "hi",
+        "Hii!",
+        "hmm",
+        "ok",
+        "Kela",
+        "lol 😂",
+        "salam",
+        "Marhaba!",
+        "ni hao",
+        "wifi",
+        "Taxi?",
+        "vitayu",
+        "privit",
+    ],
 )
 def test_messages_of_neutral_words_name_no_language(detector, text):
     # Their letters alone once made "hi" Somali (0.21) and "hii" Somali (0.68); with the lean bar
