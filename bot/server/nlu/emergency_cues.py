@@ -29,6 +29,9 @@ from bot.core.yamlio import load_yaml
 
 GENERAL = "general"
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# "3yr old", "5v poika", "2-vuotias": a number and the word after it are two words, so that a cue
+# such as "yr old is gone" matches however the age is typed.
+_NUMBER_THEN_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])")
 _NO_SPACES_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 # Arabic writes "and", "so", "with", "for", "like" as one-letter prefixes: "وما عم يتنفس".
@@ -42,7 +45,8 @@ def normalise(text: str) -> str:
     """Lower case, no diacritics, words separated by single spaces."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " " + _NON_WORD.sub(" ", stripped).strip() + " "
+    spaced = _NUMBER_THEN_LETTER.sub(" ", stripped)
+    return " " + _NON_WORD.sub(" ", spaced).strip() + " "
 
 
 # Cues are looked up by their first characters at each place a cue may start, instead of one
