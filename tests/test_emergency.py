@@ -235,3 +235,10 @@ def test_session_17_situations_trip_cues_and_their_calm_twins_do_not(code):
 def _alarms(text: str) -> bool:
     signal = emergency_cues().check(text)
     return signal.found and not signal.ordinary
+
+
+def test_an_age_typed_against_its_unit_still_trips_the_cue():
+    """A number and the word after it ("3yr", "5v") are two words for the cue check, as the
+    cues ("yr old is gone") are written; before, "3yr" hid the cue."""
+    assert normalise("3yr old, 5v poika") == " 3 yr old 5 v poika "
+    assert _alarms("my 3yr old is gone, we are at the mall")
