@@ -132,6 +132,23 @@ def load_probes(directory: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
+def load_everyday_probes(directory: Path) -> list[tuple[str, str, str]]:
+    """(language, gold topic, text) of tests/everyday_probes/<round>/<code>.yml: everyday
+    questions written apart from the training data (tests/everyday_probes/README.md)."""
+    rows = []
+    for round_directory in sorted(path for path in directory.glob("*") if path.is_dir()):
+        rows += load_test_set(round_directory)
+    return rows
+
+
+def score_topics(rows: list[tuple[str, str, str]], predicted: list[str]) -> dict[str, Counter]:
+    per_language: dict[str, Counter] = defaultdict(Counter)
+    for (language, gold, _), guess in zip(rows, predicted, strict=True):
+        per_language[language]["topic"] += 1
+        per_language[language]["topic_ok"] += guess == gold
+    return per_language
+
+
 def _natural(name: str) -> tuple:
     """round2 before round10."""
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
@@ -179,7 +196,10 @@ def percent_row(name: str, per_language: dict[str, Counter], ok: str, n: str) ->
 
 
 def extra_report(
-    real: dict[str, Counter], emergency: dict[str, Counter], canonical: dict[str, Counter]
+    real: dict[str, Counter],
+    emergency: dict[str, Counter],
+    canonical: dict[str, Counter],
+    everyday: dict[str, Counter],
 ) -> str:
     langs = taxonomy().languages
     head = ["| | " + " | ".join(langs) + " | all | worst | n |", "|---" * (len(langs) + 4) + "|"]
@@ -190,6 +210,7 @@ def extra_report(
         percent_row("real off-topic rejected %", real, "oos_ok", "oos"),
         percent_row("factual questions: topic %", canonical, "topic_ok", "topic"),
         percent_row("factual questions: the fact's answer %", canonical, "answer_ok", "answer"),
+        percent_row("everyday questions written apart: topic %", everyday, "topic_ok", "topic"),
         percent_row("crisis → emergency %", emergency, "crisis_ok", "crisis"),
         percent_row("look-alikes taken for emergencies %", emergency, "false_alarm", "ordinary"),
     ]
@@ -336,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--emergency", type=Path, default=data_path("tests", "emergency_eval"))
     parser.add_argument("--probes", type=Path, default=data_path("tests", "emergency_probes"))
+    parser.add_argument("--everyday", type=Path, default=data_path("tests", "everyday_probes"))
     parser.add_argument(
         "--fallback-sweep", action="store_true",
         help="also report other fallback thresholds, recomputed from the rankings",
@@ -346,10 +368,12 @@ def main(argv: list[str] | None = None) -> int:
     crisis_rows = load_test_set(args.emergency) if args.emergency.is_dir() else []
     canonical_rows = load_canonical_questions()
     probe_rows = load_probes(args.probes) if args.probes.is_dir() else []
+    everyday_rows = load_everyday_probes(args.everyday) if args.everyday.is_dir() else []
     texts = [text for _, _, text in rows + crisis_rows] + [
         row["text"] for row in real_rows + canonical_rows
     ]
     texts += [text for _, _, text in probe_rows]
+    texts += [text for _, _, text in everyday_rows]
     parsed = asyncio.run(parse_all(args.model, texts))
     predicted = [p["intent"]["name"] for p in parsed[: len(rows)]]
     crisis_predicted = [
@@ -359,7 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     canonical_parsed = parsed[len(rows) + len(crisis_rows) + len(real_rows) :][
         : len(canonical_rows)
     ]
-    probe_predicted = [p["intent"]["name"] for p in parsed[len(parsed) - len(probe_rows) :]]
+    tail = parsed[len(parsed) - len(probe_rows) - len(everyday_rows) :]
+    probe_predicted = [p["intent"]["name"] for p in tail[: len(probe_rows)]]
+    everyday_predicted = [p["intent"]["name"] for p in tail[len(probe_rows) :]]
     if args.errors:
         for (lang, gold, text), guess in zip(rows, predicted, strict=True):
             wrong = guess not in REJECTED if gold == OUT_OF_SCOPE else guess != gold
@@ -380,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
         for (round_name, kind, text), guess in zip(probe_rows, probe_predicted, strict=True):
             if (kind == "crisis") != (guess == EMERGENCY):
                 print(f"probe {round_name}\t{kind}\t{guess}\t{text}")
+        for (lang, gold, text), guess in zip(everyday_rows, everyday_predicted, strict=True):
+            if guess != gold:
+                print(f"everyday {lang}\t{gold}\t{guess}\t{text}")
     png = args.out / "confusion_matrix.png"
     confusion_png(rows, predicted, png)
     text = report(score(rows, predicted), png.name)
@@ -387,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         score_real(real_rows, real_parsed),
         score_emergency(crisis_rows, crisis_predicted),
         score_real(canonical_rows, canonical_parsed),
+        score_topics(everyday_rows, everyday_predicted),
     )
     if probe_rows:
         text += probe_report(probe_rows, probe_predicted)

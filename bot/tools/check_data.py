@@ -284,6 +284,8 @@ def check_answer_examples() -> list[str]:
 
 
 HELD_OUT_DIRS = ("nlu_eval", "emergency_eval")
+# Held-out sets in rounds: tests/<name>/<round>/<code>.yml (NLU format).
+HELD_OUT_ROUND_DIRS = ("everyday_probes",)
 REAL_QUESTIONS_EVAL = ("real_questions", "eval.yml")
 # tests/test_emergency.py asks the trained model this many held-out crisis messages per language.
 MIN_EMERGENCY_EVAL = 10
@@ -319,6 +321,11 @@ def check_eval_is_held_out() -> list[str]:
         for file in sorted(eval_dir.glob("*.yml")) if eval_dir.is_dir() else []:
             for examples in nlu_examples(file).values():
                 leaked[f"{name}/{file.stem}"] += sum(normalise(t) in training for t in examples)
+    for name in HELD_OUT_ROUND_DIRS:
+        for file in sorted(data_path("tests", name).glob("*/*.yml")):
+            where = f"{name}/{file.parent.name}/{file.stem}"
+            for examples in nlu_examples(file).values():
+                leaked[where] += sum(normalise(t) in training for t in examples)
     real = data_path("tests", *REAL_QUESTIONS_EVAL)
     for row in (load_yaml(real) or []) if real.exists() else []:
         leaked["real_questions/eval"] += normalise(str(row.get("text", ""))) in training
