@@ -242,3 +242,28 @@ def test_an_age_typed_against_its_unit_still_trips_the_cue():
     cues ("yr old is gone") are written; before, "3yr" hid the cue."""
     assert normalise("3yr old, 5v poika") == " 3 yr old 5 v poika "
     assert _alarms("my 3yr old is gone, we are at the mall")
+
+
+def test_i_dont_know_how_many_is_no_ordinary_how_many():
+    """ "He swallowed pills, I don't know how many" holds "how many", an ordinary phrase of
+    questions about services ("how many days ..."); it must not silence the poisoning cue."""
+    raw = {
+        "en": {
+            "cues": {"poisoning": ["swallowed pills"]},
+            "ordinary": ["how many", "how much does"],
+            "amount_unknown": ["don't know how many"],
+        },
+        "zh": {
+            "cues": {"poisoning": ["吃了药"]},
+            "ordinary": ["多少"],
+            "amount_unknown": ["不知道多少"],
+        },
+    }
+    cues = build_cues(raw)
+    for text in ("he swallowed pills, I don't know how many!", "孩子吃了药 不知道多少"):
+        signal = cues.check(text)
+        assert signal.found and not signal.ordinary, text
+    calm = cues.check("he swallowed pills for his cold, how many a day is safe?")
+    assert calm.found and calm.ordinary
+    without = build_cues({code: {**r, "amount_unknown": []} for code, r in raw.items()})
+    assert without.check("he swallowed pills, I don't know how many").ordinary

@@ -9,6 +9,7 @@ lists kept per language in ``locales/<code>.yml`` under ``emergency:``:
       cues: {violence: [lyö, pahoinpitel], suicide: [itsemurh, tapan itseni], ...}
       bare: [apua, hätä, poliisi, ambulanssi]     # a whole message that is only a cry for help
       ordinary: [miten varaan, aukioloaj]          # phrases of ordinary questions about services
+      amount_unknown: [en tiedä kuinka monta]      # not ordinary, though they hold "kuinka monta"
 
 Cues of every language are checked on every message (people mix languages: "mieheni lyö me").
 A cue matches at the start of a word (stems such as "itsemurh" cover inflections; in Arabic
@@ -131,10 +132,14 @@ class EmergencyCues:
     danger: CueIndex  # labels: positions in ``categories``
     bare: frozenset[str]
     ordinary: CueIndex  # one label
+    # "I don't know how many" (pills, of what was drunk): the words of an ordinary question
+    # ("how many", "combien", "сколько") inside a poisoning report; removed before the ordinary
+    # phrases are matched, so that they do not silence the cue. Normalised, without edge spaces.
+    amount_unknown: tuple[str, ...] = ()
 
     def check(self, text: str) -> Signal:
         norm = normalise(text)
-        ordinary = bool(self.ordinary.labels(norm))
+        ordinary = bool(self.ordinary.labels(self._without_amount_unknown(norm)))
         stripped = norm.strip()
         if stripped in self.bare:
             return Signal(GENERAL, ordinary=False)
@@ -143,6 +148,13 @@ class EmergencyCues:
         found = self.danger.labels(norm)
         return Signal(self.categories[min(found)] if found else None, ordinary)
 
+    def _without_amount_unknown(self, norm: str) -> str:
+        for phrase in self.amount_unknown:
+            if phrase in norm:
+                spaced = _NO_SPACES_SCRIPT.search(phrase) is None
+                norm = norm.replace(f" {phrase} " if spaced else phrase, " ")
+        return norm
+
 
 def build_cues(raw_by_language: dict[str, dict]) -> EmergencyCues:
     """Joins the cue lists of every language into one matcher."""
@@ -150,6 +162,7 @@ def build_cues(raw_by_language: dict[str, dict]) -> EmergencyCues:
     danger: list[tuple[str, int]] = []
     bare: set[str] = set()
     ordinary: list[tuple[str, int]] = []
+    amount_unknown: set[str] = set()
     for raw in raw_by_language.values():
         for category, cues in (raw.get("cues") or {}).items():
             if category not in categories:
@@ -158,8 +171,13 @@ def build_cues(raw_by_language: dict[str, dict]) -> EmergencyCues:
             danger.extend((str(c), label) for c in cues or () if c is not None)
         bare.update(normalise(str(c)).strip() for c in raw.get("bare") or ())
         ordinary.extend((str(c), 0) for c in raw.get("ordinary") or () if c is not None)
+        amount_unknown.update(normalise(str(c)).strip() for c in raw.get("amount_unknown") or ())
     return EmergencyCues(
-        tuple(categories), CueIndex.build(danger), frozenset(bare - {""}), CueIndex.build(ordinary)
+        tuple(categories),
+        CueIndex.build(danger),
+        frozenset(bare - {""}),
+        CueIndex.build(ordinary),
+        tuple(sorted(amount_unknown - {""}, key=len, reverse=True)),
     )
 
 
