@@ -81,6 +81,9 @@ def score_real(rows: list[dict], parsed: list[dict]) -> dict[str, Counter]:
             continue
         counts["topic"] += 1
         counts["topic_ok"] += guess == row["topic"]
+        # steered: quoted (paraphrased) in a prompt that wrote training data; counted apart too.
+        counts["unsteered"] += not row.get("steered")
+        counts["unsteered_ok"] += not row.get("steered") and guess == row["topic"]
         if row.get("answer"):
             counts["answer"] += 1
             counts["answer_ok"] += guess == row["topic"] and chosen_answer(parse) == row["answer"]
@@ -206,6 +209,9 @@ def extra_report(
     lines = ["## Real questions (tests/real_questions/eval.yml) and crisis messages", "", *head]
     rows = [
         percent_row("real questions: topic %", real, "topic_ok", "topic"),
+        percent_row(
+            "real questions, steered ones left out: topic %", real, "unsteered_ok", "unsteered"
+        ),
         percent_row("real questions: specific answer %", real, "answer_ok", "answer"),
         percent_row("real off-topic rejected %", real, "oos_ok", "oos"),
         percent_row("factual questions: topic %", canonical, "topic_ok", "topic"),
