@@ -76,6 +76,18 @@ def test_own_texts_keep_words_typical_of_one_language_only():
     assert set(own.get("oleskelulupa", {"fi": 0})) <= {"fi"}
 
 
+@pytest.mark.parametrize("code", ["ar", "fa", "ru", "uk"])
+def test_emergency_cues_typed_in_latin_letters_are_not_own_texts(code):
+    """Arabizi and transliterated cues ("ana", "mano") must not make Latin words Arabic."""
+    from bot.core.paths import data_path
+    from bot.core.yamlio import load_yaml
+
+    emergency = (load_yaml(data_path("locales", f"{code}.yml")) or {})["emergency"]
+    latin = {c for cues in emergency["cues"].values() for c in cues if str(c).isascii()}
+    assert len(latin) > 50  # the lists hold such cues, so the check below means something
+    assert not latin & set(words.own_texts(code))
+
+
 @needs_sources
 def test_installed_table_holds_every_source(detector):
     table = detector._words.table

@@ -14,7 +14,8 @@ Three sources, each measured on its own in bench/langid.py:
 - **Estonian word forms** (``forms``): simplemma's Estonian dictionary (2.7 million inflected
   forms, no frequencies) as a Bloom filter: a known form counts as a word used once in a million,
   a word it does not hold as one below the frequency lists' depth.
-- **our own texts** (``own``): the words of ``data/nlu/<code>/*.yml``, ``locales/<code>.yml`` and
+- **our own texts** (``own``): the words of ``data/nlu/<code>/*.yml``, ``locales/<code>.yml`` (not
+  its emergency cue lists: stems and transliterations) and
   ``content/<code>.yml``; the texts mix languages (Finnish terms in every language), so a word
   counts only for a language whose texts use it at least twice and at least 3 times as often
   (relative to their length) as any other language's texts; a word that is a whole training
@@ -61,7 +62,7 @@ from bot.langid.mapped import load_arrays, save_arrays
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # bump when the layout, the hash or what is kept changes
+FORMAT = 3  # bump when the layout, the hash or what is kept changes (3: no emergency cues)
 SOURCES = ("frequency", "forms", "own")
 # Chinese: Han script decides alone (bot/langid/compact.py), and its "words" are character pairs.
 SKIPPED = frozenset({"zh"})
@@ -304,7 +305,10 @@ def own_texts(code: str, examples_only: bool = False) -> Iterator[str]:
                     if line.startswith("- "):
                         yield _ENTITY_MARKUP.sub(lambda m: m.group(1) or m.group(2), line[2:])
         else:
-            yield from _strings(document)
+            # Not the emergency cue lists: word stems and Arabic, Persian, Russian and Ukrainian
+            # typed in Latin letters ("ana", "mano"), which would teach the detector that
+            # Latin-letter words are Arabic.
+            yield from _strings({k: v for k, v in document.items() if k != "emergency"})
 
 
 def own_words(languages: Sequence[str]) -> dict[str, dict[str, float]]:
