@@ -86,12 +86,16 @@ def test_a_first_message_too_short_to_tell_is_answered_in_english_with_language_
 
 def test_a_first_word_that_only_leans_is_answered_in_that_language_with_buttons(bot):
     sender = new_sender()
-    replies = bot.say(sender, "asunto")  # Finnish 0.63, Spanish 0.37 (2026-12-07): a lean
-    assert bot.slot(sender, "language") == "fi"
-    # Unsure exactly when the language question follows the Finnish answer (a later word table
-    # may make "asunto" clear; the policy's bands are tested in tests/test_language_policy.py).
+    # A Finnish word ("flat") and a Spanish one ("matter"): Finnish 0.63 on 2026-12-07, Spanish
+    # 0.66 since session 20 (Turkish examples use the Finnish word, so it is no longer typical of
+    # Finnish texts alone). Either way a lean, answered in that language.
+    replies = bot.say(sender, "asunto")
+    language = bot.slot(sender, "language")
+    assert language in ("fi", "es")
+    # Unsure exactly when the language question follows the answer (a later word table may make
+    # "asunto" clear; the policy's bands are tested in tests/test_language_policy.py).
     unsure = bool(bot.slot(sender, "language_unsure"))
-    assert unsure == (get_locale("fi").text("ask_language") in texts(replies))
+    assert unsure == (get_locale(language).text("ask_language") in texts(replies))
     bot.say(sender, "I am looking for an apartment in Espoo")  # the next message decides
     assert bot.slot(sender, "language") == "en"
     assert not bot.slot(sender, "language_unsure")
